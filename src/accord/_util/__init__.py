@@ -1,0 +1,16 @@
+"""Helpers shared by every layer: the error hierarchy, canonical JSON, secret detection."""
+
+from ._canonical import canonical_json, sha256_digest, sha256_hex
+from ._errors import AccordError, InputError, OperationError
+from ._secrets import SecretFinding, find_secrets
+
+__all__ = [
+    "AccordError",
+    "InputError",
+    "OperationError",
+    "SecretFinding",
+    "canonical_json",
+    "find_secrets",
+    "sha256_digest",
+    "sha256_hex",
+]

@@ -1,0 +1,18 @@
+"""The `accord` command line."""
+
+from ._app import app
+from .demo import demo
+from .protocol import protocol_app
+from .run import run_app
+
+app.add_typer(protocol_app, name="protocol")
+app.add_typer(run_app, name="run")
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Entry point of the `accord` console script."""
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,55 @@
+"""Protocols: the versioned, content-hashed test plan that partners agree on."""
+
+from ._hash import protocol_id, short_id
+from ._load import ProtocolError, ProtocolFile, ProtocolIssue, load_protocol, parse_protocol
+from ._share import ShareItem, partner_share, replications, require_partner
+from ._spec import (
+    PROTOCOL_FORMAT,
+    Analysis,
+    Assignment,
+    Disclosure,
+    DisclosureLevel,
+    ModelSpec,
+    Partner,
+    Protocol,
+    TaskSpec,
+    Threshold,
+)
+from ._tasks import FileTaskRef, RegistryTaskRef, TaskRef, parse_task_ref
+from ._template import protocol_template, write_example
+from ._when import Condition, WhenSyntaxError, evaluate_when, parse_when, when_variables
+
+__all__ = [
+    "PROTOCOL_FORMAT",
+    "Analysis",
+    "Assignment",
+    "Condition",
+    "Disclosure",
+    "DisclosureLevel",
+    "FileTaskRef",
+    "ModelSpec",
+    "Partner",
+    "Protocol",
+    "ProtocolError",
+    "ProtocolFile",
+    "ProtocolIssue",
+    "RegistryTaskRef",
+    "ShareItem",
+    "TaskRef",
+    "TaskSpec",
+    "Threshold",
+    "WhenSyntaxError",
+    "evaluate_when",
+    "load_protocol",
+    "parse_protocol",
+    "parse_task_ref",
+    "parse_when",
+    "partner_share",
+    "protocol_id",
+    "protocol_template",
+    "replications",
+    "require_partner",
+    "short_id",
+    "when_variables",
+    "write_example",
+]

@@ -1,0 +1,153 @@
+"""The protocol document: pydantic models for every field of `protocol.yaml`."""
+
+from datetime import date
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PROTOCOL_FORMAT = 1
+
+Identifier = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$",
+        description="Letters, digits, '.', '_' or '-'; starts with a letter or digit; at most 64.",
+    ),
+]
+
+DisclosureLevel = Literal["scores", "samples", "transcripts"]
+"""How much of each sample leaves an institute: scores < samples < transcripts."""
+
+ModelRole = Literal["subject", "reference"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Partner(_Strict):
+    """An institute taking part in the protocol."""
+
+    id: Identifier
+    name: str = Field(min_length=1)
+
+
+class ModelSpec(_Strict):
+    """A model under test (`subject`) or a baseline to compare with (`reference`)."""
+
+    id: Identifier
+    model: str = Field(
+        pattern=r"^[^/\s]+/\S+$",
+        description="Inspect model string, provider/name (e.g. openai/gpt-4o-mini).",
+    )
+    role: ModelRole = "subject"
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = None
+
+
+class TaskSpec(_Strict):
+    """An Inspect task with its arguments and epochs."""
+
+    id: Identifier
+    task: str = Field(
+        min_length=1,
+        description="Registry name (accord/refusal, inspect_evals/xstest) or file.py@function.",
+    )
+    args: dict[str, Any] = Field(default_factory=dict)
+    epochs: int = Field(default=1, ge=1, le=1000)
+    generate: dict[str, Any] = Field(
+        default_factory=dict, description="Overrides of the protocol-wide generate config."
+    )
+    cluster: str | None = Field(
+        default=None, description="Sample metadata key whose values group related samples."
+    )
+
+
+class Assignment(_Strict):
+    """Work owed by one partner: every listed task on every listed model."""
+
+    partner: Identifier
+    tasks: list[Identifier] = Field(min_length=1)
+    models: list[Identifier] = Field(min_length=1)
+
+
+class Analysis(_Strict):
+    """The agreed analysis plan."""
+
+    alpha: float = Field(default=0.05, gt=0.0, lt=0.5)
+    comparisons: list[tuple[Identifier, Identifier]] = Field(default_factory=list)
+    reproducibility_margin: float = Field(default=0.05, gt=0.0, le=1.0)
+    correction: Literal["holm", "bh", "none"] = "holm"
+
+
+class Threshold(_Strict):
+    """A rule that turns an analysis result into a finding."""
+
+    id: Identifier
+    task: Identifier
+    metric: str = Field(min_length=1)
+    model: Identifier
+    compare_to: Identifier | None = None
+    when: str = Field(min_length=1)
+    finding: str = Field(min_length=1)
+
+
+class Disclosure(_Strict):
+    """How much of each task's samples may leave the institute that ran them."""
+
+    default: DisclosureLevel = "scores"
+    tasks: dict[Identifier, DisclosureLevel] = Field(default_factory=dict)
+
+    def level(self, task_id: str) -> DisclosureLevel:
+        """The disclosure level that applies to `task_id`."""
+        return self.tasks.get(task_id, self.default)
+
+
+class Protocol(_Strict):
+    """A versioned test plan that partners agree on (see docs/protocol.md)."""
+
+    accord: Literal[1] = Field(description="Protocol format version.")
+    name: Identifier
+    description: str = ""
+    partners: list[Partner] = Field(min_length=1)
+    models: list[ModelSpec] = Field(min_length=1)
+    tasks: list[TaskSpec] = Field(min_length=1)
+    generate: dict[str, Any] = Field(default_factory=dict)
+    assignments: list[Assignment] = Field(min_length=1)
+    analysis: Analysis = Field(default_factory=Analysis)
+    thresholds: list[Threshold] = Field(default_factory=list)
+    disclosure: Disclosure = Field(default_factory=Disclosure)
+    embargo_until: date | None = None
+
+    @field_validator("embargo_until", mode="before")
+    @classmethod
+    def _date_only(cls, value: Any) -> Any:
+        if isinstance(value, str) and "T" in value:
+            raise ValueError("give a date as YYYY-MM-DD, without a time")
+        return value
+
+    def partner(self, partner_id: str) -> Partner:
+        """The partner with `partner_id` (KeyError when absent)."""
+        return _by_id(self.partners, partner_id)
+
+    def model(self, model_id: str) -> ModelSpec:
+        """The model with `model_id` (KeyError when absent)."""
+        return _by_id(self.models, model_id)
+
+    def task(self, task_id: str) -> TaskSpec:
+        """The task with `task_id` (KeyError when absent)."""
+        return _by_id(self.tasks, task_id)
+
+    def generate_config(self, task_id: str) -> dict[str, Any]:
+        """The generate settings for `task_id`: protocol-wide, then the task's overrides."""
+        return {**self.generate, **self.task(task_id).generate}
+
+
+_Item = TypeVar("_Item", Partner, ModelSpec, TaskSpec)
+
+
+def _by_id(items: list[_Item], item_id: str) -> _Item:
+    for item in items:
+        if item.id == item_id:
+            return item
+    raise KeyError(item_id)

@@ -1,0 +1,30 @@
+"""Runs: plan a partner's share and execute it through Inspect, with full provenance."""
+
+from ._compare import Difference, RunComparison, compare_runs
+from ._digest import dataset_digest, file_digest
+from ._environment import Environment, capture_environment
+from ._execute import RunResult, collect_logs, run_share
+from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
+from ._plan import PlannedRun, SharePlan, default_out_dir, plan_share
+
+__all__ = [
+    "MANIFEST_FILE",
+    "Difference",
+    "Environment",
+    "LogRecord",
+    "PlannedRun",
+    "RunComparison",
+    "RunManifest",
+    "RunOptions",
+    "RunResult",
+    "SharePlan",
+    "capture_environment",
+    "collect_logs",
+    "compare_runs",
+    "dataset_digest",
+    "default_out_dir",
+    "file_digest",
+    "plan_share",
+    "read_manifest",
+    "run_share",
+]

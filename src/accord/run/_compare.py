@@ -1,0 +1,90 @@
+"""Whether two partners' runs tested the same thing, and every way they differ."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._manifest import LogRecord, RunManifest, read_manifest
+
+# Fields of a log record that must agree for two runs to be the same test.
+_IDENTITY_FIELDS = ("task", "task_version", "task_args", "model", "epochs", "dataset_digest")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way two runs differ.
+
+    Attributes:
+        run: `task x model` ids of the run it concerns, or None for the whole run.
+        field: What differs, e.g. `dataset_digest` or `generate_config.temperature`.
+        a: The value in the first run.
+        b: The value in the second run.
+        breaks_comparability: False for differences that are only noted (e.g. versions).
+
+    """
+
+    run: str | None
+    field: str
+    a: Any
+    b: Any
+    breaks_comparability: bool = True
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """The outcome of comparing two run directories."""
+
+    a: RunManifest
+    b: RunManifest
+    shared: list[str] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def comparable(self) -> bool:
+        """True when the runs share at least one run and nothing breaks comparability."""
+        return bool(self.shared) and not any(d.breaks_comparability for d in self.differences)
+
+
+def compare_runs(dir_a: Path, dir_b: Path) -> RunComparison:
+    """Compare two run directories written by `accord run`.
+
+    Two runs are the same test only if the protocol id, task version, dataset digest and
+    generate config agree (and the task, its args, the model and epochs).
+
+    Raises:
+        InputError: When either directory has no valid manifest.
+
+    """
+    return compare_manifests(read_manifest(dir_a), read_manifest(dir_b))
+
+
+def compare_manifests(a: RunManifest, b: RunManifest) -> RunComparison:
+    """Compare two run manifests (see `compare_runs`)."""
+    differences: list[Difference] = []
+    if a.protocol_id != b.protocol_id:
+        differences.append(Difference(None, "protocol_id", a.protocol_id, b.protocol_id))
+    for name in ("accord", "inspect_ai", "python"):
+        va, vb = getattr(a.environment, name), getattr(b.environment, name)
+        if va != vb:
+            differences.append(Difference(None, f"environment.{name}", va, vb, False))
+    keys_a = {(r.task_id, r.model_id): r for r in a.logs}
+    keys_b = {(r.task_id, r.model_id): r for r in b.logs}
+    shared = [key for key in keys_a if key in keys_b]
+    for key in shared:
+        differences += _compare_logs(f"{key[0]} x {key[1]}", keys_a[key], keys_b[key])
+    return RunComparison(a, b, [f"{t} x {m}" for t, m in shared], differences)
+
+
+def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
+    differences = [
+        Difference(run, name, getattr(a, name), getattr(b, name))
+        for name in _IDENTITY_FIELDS
+        if getattr(a, name) != getattr(b, name)
+    ]
+    for key in sorted(set(a.generate_config) | set(b.generate_config)):
+        va, vb = a.generate_config.get(key), b.generate_config.get(key)
+        if va != vb:
+            differences.append(Difference(run, f"generate_config.{key}", va, vb))
+    if a.status != "success" or b.status != "success":
+        differences.append(Difference(run, "status", a.status, b.status))
+    return differences

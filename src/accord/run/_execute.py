@@ -1,0 +1,217 @@
+"""Executing a share through Inspect's `eval_set`, then recording its manifest."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from inspect_ai import Task, eval_set, task_with
+from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
+from inspect_ai.model import GenerateConfig, Model, get_model
+
+from .._util import InputError
+from ._digest import file_digest, log_dataset_digest
+from ._environment import capture_environment
+from ._manifest import (
+    OPERATIONAL_SETTINGS,
+    LogRecord,
+    RunManifest,
+    RunOptions,
+    utc_now,
+    write_manifest,
+)
+from ._plan import PlannedRun, SharePlan
+from ._tasks import create_task
+
+DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
+METADATA_KEY = "accord"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `run_share` produced: the manifest and whether every run finished."""
+
+    manifest: RunManifest
+    out_dir: Path
+
+    @property
+    def complete(self) -> bool:
+        """True when every planned run has a successful log."""
+        return self.manifest.status == "complete"
+
+
+def run_share(
+    plan: SharePlan,
+    *,
+    max_connections: int | None = None,
+    limit: int | None = None,
+    display: DisplayType | None = None,
+    models: Mapping[str, Model] | None = None,
+) -> RunResult:
+    """Execute a planned share with Inspect, resuming whatever an earlier call finished.
+
+    Args:
+        plan: The share, from `plan_share`.
+        max_connections: Concurrent connections per model (Inspect's default otherwise).
+        limit: Run only the first `limit` samples of each task.
+        display: Inspect display type (`none` for silent runs).
+        models: Ready-made Inspect models to use for protocol model ids, e.g. models
+            built in code; each must have the model string the protocol names.
+
+    Raises:
+        InputError: When a task or model cannot be created; nothing is written then.
+
+    """
+    prepared = _prepare_models(plan, models or {})
+    tasks = [_prepare_task(plan, run, prepared[run.model_id]) for run in plan.runs]
+    options = RunOptions(limit=limit, max_connections=max_connections)
+    manifest = RunManifest(
+        protocol_id=plan.protocol_id,
+        protocol_name=plan.protocol_file.protocol.name,
+        partner=plan.partner,
+        status="running",
+        started_at=utc_now(),
+        options=options,
+        environment=capture_environment(plan.protocol_file.base_dir),
+    )
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(plan.out_dir, manifest)
+    try:
+        eval_set(
+            tasks,
+            log_dir=str(plan.out_dir),
+            limit=limit,
+            max_connections=max_connections,
+            display=display,
+            log_format="eval",
+        )
+    finally:
+        records = collect_logs(plan)
+        done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
+        status = "complete" if len(done) == len(plan.runs) else "incomplete"
+        manifest = manifest.model_copy(
+            update={"logs": records, "status": status, "finished_at": utc_now()}
+        )
+        write_manifest(plan.out_dir, manifest)
+    return RunResult(manifest, plan.out_dir)
+
+
+def collect_logs(plan: SharePlan) -> list[LogRecord]:
+    """Records of the newest log of every planned run found in the output directory."""
+    planned = {(r.task_id, r.model_id): r for r in plan.runs}
+    newest: dict[tuple[str, str], tuple[str, Path, EvalLog]] = {}
+    for path in sorted(plan.out_dir.glob("*.eval")):
+        header = read_eval_log(str(path), header_only=True)
+        tag = (header.eval.metadata or {}).get(METADATA_KEY, {})
+        key = (tag.get("task_id"), tag.get("model_id"))
+        if tag.get("protocol_id") != plan.protocol_id or key not in planned:
+            continue
+        if key not in newest or header.eval.created > newest[key][0]:
+            newest[key] = (header.eval.created, path, header)
+    return [
+        _record(path, header, *key)
+        for key, (_, path, header) in sorted(newest.items(), key=lambda kv: kv[1][0])
+    ]
+
+
+def _prepare_models(plan: SharePlan, given: Mapping[str, Model]) -> dict[str, Model]:
+    prepared: dict[str, Model] = {}
+    for run in plan.runs:
+        if run.model_id in prepared:
+            continue
+        if run.model_id in given:
+            model = given[run.model_id]
+            if str(model) != run.model:
+                raise InputError(
+                    f"model '{run.model_id}' was given as {model}, but the protocol names "
+                    f"{run.model}; pass a model with the protocol's model string"
+                )
+            prepared[run.model_id] = model
+            continue
+        try:
+            prepared[run.model_id] = get_model(run.model, base_url=run.base_url, **run.model_args)
+        except Exception as ex:
+            raise InputError(
+                f"model '{run.model_id}' ({run.model}) cannot be used here: {ex}. Install its "
+                "provider package and set its credentials in the environment, "
+                "or check the model string in the protocol."
+            ) from None
+    return prepared
+
+
+def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
+    try:
+        task = create_task(run.task_ref, run.task_args)
+        config = GenerateConfig(**run.generate)
+    except Exception as ex:
+        raise InputError(
+            f"task '{run.task_id}' ({plan.protocol_file.protocol.task(run.task_id).task}) "
+            f"cannot be created: {type(ex).__name__}: {ex}. "
+            "Fix the task or its args in the protocol."
+        ) from None
+    tag = {
+        "protocol_id": plan.protocol_id,
+        "partner": plan.partner,
+        "task_id": run.task_id,
+        "model_id": run.model_id,
+    }
+    return task_with(
+        task,
+        model=model,
+        config=config,
+        epochs=run.epochs,
+        metadata={**(task.metadata or {}), METADATA_KEY: tag},
+    )
+
+
+def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogRecord:
+    spec = header.eval
+    summaries = read_eval_log_sample_summaries(str(path))
+    sample_ids = list(spec.dataset.sample_ids or [])
+    if not sample_ids:  # a log that recorded no ids: use what it ran, in id order
+        sample_ids = sorted({s.id for s in summaries}, key=str)
+    # Task-level config is recorded in the plan; eval-level config in the spec.
+    merged = header.plan.config.merge(spec.model_generate_config)
+    generate = {
+        k: v
+        for k, v in merged.model_dump(mode="json", exclude_none=True).items()
+        if k not in OPERATIONAL_SETTINGS
+    }
+    return LogRecord(
+        file=path.name,
+        sha256=file_digest(path),
+        task_id=task_id,
+        model_id=model_id,
+        task=spec.task,
+        task_registry_name=spec.task_registry_name,
+        task_version=spec.task_version,
+        task_args=_jsonable(spec.task_args),
+        model=spec.model,
+        model_args=_jsonable(spec.model_args),
+        generate_config=generate,
+        epochs=spec.config.epochs or 1,
+        samples=len({s.id for s in summaries}),
+        errors=sum(1 for s in summaries if s.error),
+        status=header.status,
+        dataset_digest=log_dataset_digest(path, sample_ids),
+        started_at=header.stats.started_at or None,
+        completed_at=header.stats.completed_at or None,
+        metrics=_metrics(header),
+    )
+
+
+def _metrics(header: EvalLog) -> dict[str, float]:
+    if header.results is None:
+        return {}
+    return {
+        f"{score.name}/{name}": metric.value
+        for score in header.results.scores
+        for name, metric in score.metrics.items()
+    }
+
+
+def _jsonable(value: dict[str, Any]) -> dict[str, Any]:
+    from pydantic_core import to_jsonable_python
+
+    result: dict[str, Any] = to_jsonable_python(value, fallback=repr)
+    return result

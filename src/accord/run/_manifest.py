@@ -1,0 +1,123 @@
+"""`manifest.json`: the provenance record of one partner's run of its share."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .._util import InputError
+from ._environment import Environment
+
+MANIFEST_FILE = "manifest.json"
+MANIFEST_FORMAT: Literal[1] = 1
+
+# Generate settings that change how requests are sent, not what a model is asked.
+OPERATIONAL_SETTINGS = frozenset(
+    {
+        "max_retries",
+        "timeout",
+        "attempt_timeout",
+        "stream_idle_timeout",
+        "max_connections",
+        "adaptive_connections",
+        "cache",
+        "cache_prompt",
+        "batch",
+        "extra_headers",
+    }
+)
+
+
+class LogRecord(BaseModel):
+    """One Inspect log of the run: a task on a model, with what identifies the test."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str = Field(description="Log file name, relative to the run directory.")
+    sha256: str = Field(description="sha256:<hex> of the log file's bytes.")
+    task_id: str = Field(description="The protocol's id of the task.")
+    model_id: str = Field(description="The protocol's id of the model.")
+    task: str = Field(description="Inspect task name.")
+    task_registry_name: str | None
+    task_version: int | str
+    task_args: dict[str, Any]
+    model: str = Field(description="Inspect model string.")
+    model_args: dict[str, Any]
+    generate_config: dict[str, Any] = Field(
+        description="Generate settings that shape outputs (operational ones left out)."
+    )
+    epochs: int
+    samples: int = Field(description="Distinct samples run.")
+    errors: int = Field(description="Samples that ended in an error.")
+    status: str = Field(description="Inspect log status: success, error, cancelled, started.")
+    dataset_digest: str = Field(
+        description="sha256 over canonical JSON of the ordered (id, input, target) run."
+    )
+    started_at: str | None = None
+    completed_at: str | None = None
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Headline metrics, `scorer/metric` -> value."
+    )
+
+
+class RunOptions(BaseModel):
+    """Options given to `accord run` that shape the run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    limit: int | None = None
+    max_connections: int | None = None
+
+
+class RunManifest(BaseModel):
+    """Provenance of one partner's run of its share of a protocol."""
+
+    model_config = ConfigDict(frozen=True)
+
+    format: Literal[1] = MANIFEST_FORMAT
+    protocol_id: str
+    protocol_name: str
+    partner: str
+    status: Literal["running", "complete", "incomplete"]
+    started_at: datetime
+    finished_at: datetime | None = None
+    options: RunOptions = Field(default_factory=RunOptions)
+    environment: Environment
+    logs: list[LogRecord] = Field(default_factory=list)
+
+    def log(self, task_id: str, model_id: str) -> LogRecord | None:
+        """The log of `task_id` on `model_id`, if the run has one."""
+        return next((r for r in self.logs if r.task_id == task_id and r.model_id == model_id), None)
+
+
+def read_manifest(run_dir: Path) -> RunManifest:
+    """Read the manifest of a run directory.
+
+    Raises:
+        InputError: When the directory has no manifest or it is not valid.
+
+    """
+    path = run_dir / MANIFEST_FILE
+    if not path.is_file():
+        raise InputError(
+            f"{run_dir} is not an Accord run directory: it has no {MANIFEST_FILE}. "
+            "Point at the directory `accord run` wrote (runs/<protocol>/<partner>/)."
+        )
+    try:
+        return RunManifest.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError) as ex:
+        raise InputError(f"{path} is not a valid run manifest: {ex}") from None
+
+
+def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
+    """Write the manifest atomically (a reader never sees a half-written file)."""
+    path = run_dir / MANIFEST_FILE
+    partial = path.with_suffix(".json.partial")
+    partial.write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
