@@ -10,7 +10,7 @@ from typer.core import TyperGroup
 from .._util import OperationError
 from ..protocol import load_protocol
 from ..run import RunComparison, RunManifest, compare_runs, plan_share, run_share
-from ._console import err, out, print_json
+from ._console import out, print_json
 
 
 class _ShareByDefault(TyperGroup):
@@ -55,8 +55,6 @@ def share(
     """
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
-    if not json_output:
-        err.print(f"running {len(plan.runs)} task x model run(s) for {partner} into {plan.out_dir}")
     result = run_share(
         plan,
         max_connections=max_connections,

@@ -9,6 +9,8 @@ from .._util import InputError
 
 Location = tuple[str | int, ...]
 
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class YamlDocument:
@@ -39,8 +41,8 @@ def read_yaml(text: str, source: str) -> YamlDocument:
 
     """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{source}, line {mark.line + 1}" if mark is not None else source

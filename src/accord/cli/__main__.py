@@ -1,0 +1,5 @@
+"""`python -m accord.cli`."""
+
+from . import main
+
+main()

@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from accord.cli import app
+from accord.run import read_manifest
+
+runner = CliRunner(env={"COLUMNS": "200"})
+
+
+def test_demo_runs_both_shares_offline_and_checks_comparability(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    a = read_manifest(tmp_path / "demo" / "runs" / "inst-a")
+    b = read_manifest(tmp_path / "demo" / "runs" / "inst-b")
+    assert (a.status, b.status) == ("complete", "complete")
+    assert {r.model_id for r in a.logs} == {"subject", "ref"} and [r.model_id for r in b.logs] == [
+        "subject"
+    ]
+    assert "comparable" in result.stdout and "not comparable" not in result.stdout
+    assert "Institute A" in result.stdout and "Institute B" in result.stdout
+    assert a.log("refusal", "subject").dataset_digest == b.log("refusal", "subject").dataset_digest  # type: ignore[union-attr]
