@@ -9,7 +9,7 @@ from inspect_ai import Task, eval_set, task_with
 from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
 from inspect_ai.model import GenerateConfig, Model, get_model
 
-from .._util import InputError
+from .._util import InputError, OperationError
 from ._digest import file_digest, log_dataset_digest
 from ._environment import capture_environment
 from ._manifest import (
@@ -85,6 +85,11 @@ def run_share(
             display=display,
             log_format="eval",
         )
+    except Exception as ex:
+        raise OperationError(
+            f"Inspect could not run the share in {plan.out_dir}: {type(ex).__name__}: {ex}. "
+            "Fix the cause and re-run the same command to resume."
+        ) from ex
     finally:
         records = collect_logs(plan)
         done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
