@@ -1,9 +1,12 @@
 """`accord demo`: a whole joint exercise on one machine, offline, with stand-in models."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 
+from ..bundle import build_bundle, verify_bundle
+from ..identity import Keyring, load_private_key, load_public_record, write_key_pair, write_keyring
 from ..protocol import load_protocol, protocol_id, write_example
 from ..run import compare_runs, plan_share, run_share
 from ._console import err, out
@@ -13,17 +16,19 @@ from .run import print_comparison, results_table
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
 ) -> None:
-    """Run a small joint exercise offline: two partners, stand-in models, a comparability check.
+    """Run a small joint exercise offline: two partners, stand-in models, signed bundles.
 
     Writes an example protocol and task into the directory, runs both partners' shares
-    (resuming if run before) and prints results and whether the shared run is comparable.
+    (resuming if run before), checks that the shared run is comparable, creates each
+    partner's signing key, and builds and verifies both partners' bundles.
 
     Example: `accord demo --dir /tmp/accord-demo`
     """
     path = write_example(directory, overwrite=True)
     loaded = load_protocol(path)
     protocol = loaded.protocol
-    out.print(f"[bold]Accord demo[/]: protocol {protocol.name} {protocol_id(protocol)}")
+    pid = protocol_id(protocol)
+    out.print(f"[bold]Accord demo[/]: protocol {protocol.name} {pid}")
     run_dirs = {}
     for partner in protocol.partners:
         plan = plan_share(loaded, partner.id, directory / "runs" / partner.id)
@@ -33,4 +38,20 @@ def demo(
         run_dirs[partner.id] = plan.out_dir
     first, second = (run_dirs[p.id] for p in protocol.partners[:2])
     print_comparison(compare_runs(first, second), str(first), str(second))
+
+    keys_dir, keyring = directory / "keys", Keyring()
+    out.print("\n[bold]Signed bundles[/] (verified with the partners' keyring):")
+    for partner in protocol.partners:
+        key_file, public_file = keys_dir / f"{partner.id}.key", keys_dir / f"{partner.id}.pub.json"
+        if not key_file.exists():
+            write_key_pair(partner.id, keys_dir, datetime.now(UTC))
+        record = load_public_record(public_file)
+        keyring.add(record, record.created, None)
+        write_keyring(directory / "keyring.json", keyring)
+        bundle_path = directory / "bundles" / f"{partner.id}.accord"
+        built = build_bundle(
+            run_dirs[partner.id], loaded, load_private_key(key_file), bundle_path, overwrite=True
+        )
+        verified = verify_bundle(built.path, keyring, expected_protocol_id=pid)
+        out.print(f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]")
     out.print(f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`")

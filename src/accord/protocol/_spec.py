@@ -61,6 +61,14 @@ class TaskSpec(_Strict):
     cluster: str | None = Field(
         default=None, description="Sample metadata key whose values group related samples."
     )
+    share_metadata: list[str] = Field(
+        default_factory=list,
+        description="Sample metadata keys the analysis needs, shared at every disclosure level.",
+    )
+
+    def shared_metadata_keys(self) -> set[str]:
+        """Metadata keys that leave the institute even at level `scores`."""
+        return set(self.share_metadata) | ({self.cluster} if self.cluster else set())
 
 
 class Assignment(_Strict):

@@ -1,7 +1,7 @@
 """Runs: plan a partner's share and execute it through Inspect, with full provenance."""
 
 from ._compare import Difference, RunComparison, compare_runs
-from ._digest import dataset_digest, file_digest
+from ._digest import dataset_digest, file_digest, normalise_input
 from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
 from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
@@ -24,6 +24,7 @@ __all__ = [
     "dataset_digest",
     "default_out_dir",
     "file_digest",
+    "normalise_input",
     "plan_share",
     "read_manifest",
     "run_share",

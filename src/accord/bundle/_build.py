@@ -1,0 +1,142 @@
+"""Building a signed bundle from a finished run."""
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from inspect_ai.log import read_eval_log, write_eval_log
+
+from .._util import InputError, OperationError, SecretFinding, canonical_json, find_secrets
+from ..identity import key_id_of, sign
+from ..protocol import ProtocolFile, protocol_id, short_id
+from ..run import LogRecord, RunManifest, file_digest, read_manifest
+from ._archive import write_archive
+from ._format import (
+    BUNDLE_SUFFIX,
+    DOCUMENT_NAME,
+    SIGNATURE_NAME,
+    BundleDocument,
+    BundleMember,
+    BundleSignature,
+)
+from ._redact import redact_log
+
+
+@dataclass(frozen=True)
+class BuiltBundle:
+    """A bundle written by `build_bundle`."""
+
+    path: Path
+    sha256: str
+    document: BundleDocument
+
+
+def default_bundle_path(manifest: RunManifest) -> Path:
+    """`<partner>-<protocol short id>.accord` in the current directory."""
+    return Path(f"{manifest.partner}-{short_id(manifest.protocol_id)}{BUNDLE_SUFFIX}")
+
+
+def build_bundle(
+    run_dir: Path,
+    protocol_file: ProtocolFile,
+    private_key: Ed25519PrivateKey,
+    out: Path | None = None,
+    *,
+    overwrite: bool = False,
+) -> BuiltBundle:
+    """Redact a finished run per the protocol's disclosure rules, pack and sign it.
+
+    Raises:
+        InputError: When the run does not belong to the protocol, is unfinished, or the
+            output exists.
+        OperationError: When a log changed since the run, or a credential would be shipped
+            (the message names where); nothing is written then.
+    """
+    manifest = read_manifest(run_dir)
+    protocol = protocol_file.protocol
+    expected = protocol_id(protocol)
+    if manifest.protocol_id != expected:
+        raise InputError(
+            f"{run_dir} is a run of protocol {short_id(manifest.protocol_id)}, not of "
+            f"{protocol_file.path} ({short_id(expected)}); give the protocol it ran"
+        )
+    if manifest.status != "complete":
+        raise InputError(
+            f"the run in {run_dir} is {manifest.status}; finish it (re-run `accord run`) first"
+        )
+    target = out or default_bundle_path(manifest)
+    if target.exists() and not overwrite:
+        raise InputError(f"{target} exists; choose another -o or pass --force")
+    with tempfile.TemporaryDirectory(prefix="accord-build-") as temp:
+        staging = Path(temp)
+        (staging / "logs").mkdir()
+        members = [_pack_log(run_dir, record, protocol_file, staging) for record in manifest.logs]
+        document = BundleDocument(
+            protocol_id=manifest.protocol_id,
+            partner=manifest.partner,
+            created=datetime.now(UTC),
+            key_id=key_id_of(private_key.public_key()),
+            disclosure={r.task_id: protocol.disclosure.level(r.task_id) for r in manifest.logs},
+            run_manifest=manifest,
+            members=members,
+        )
+        document_bytes = canonical_json(document.model_dump(mode="json"))
+        _refuse_secrets(DOCUMENT_NAME, find_secrets(document.model_dump(mode="json")))
+        signature = BundleSignature(
+            key_id=document.key_id, signature=sign(private_key, document_bytes)
+        )
+        (staging / DOCUMENT_NAME).write_bytes(document_bytes)
+        (staging / SIGNATURE_NAME).write_bytes(canonical_json(signature.model_dump(mode="json")))
+        partial = staging / "bundle.partial"
+        write_archive(
+            partial,
+            [(DOCUMENT_NAME, staging / DOCUMENT_NAME), (SIGNATURE_NAME, staging / SIGNATURE_NAME)]
+            + [(m.name, staging / m.name) for m in members],
+        )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(partial, target)
+    return BuiltBundle(target, file_digest(target), document)
+
+
+def _pack_log(
+    run_dir: Path, record: LogRecord, protocol_file: ProtocolFile, staging: Path
+) -> BundleMember:
+    source = run_dir / record.file
+    if not source.is_file() or file_digest(source) != record.sha256:
+        raise OperationError(
+            f"log {source} is missing or changed since the run (its SHA-256 differs from "
+            "manifest.json); re-run the share rather than editing logs"
+        )
+    task = protocol_file.protocol.task(record.task_id)
+    level = protocol_file.protocol.disclosure.level(task.id)
+    name = f"logs/{record.file}"
+    target = staging / name
+    log = read_eval_log(str(source))
+    redacted = redact_log(log, level, task.shared_metadata_keys())
+    _refuse_secrets(name, find_secrets(redacted.model_dump(mode="json", exclude={"location"})))
+    if level == "transcripts":
+        shutil.copyfile(source, target)  # shipped exactly as run
+    else:
+        write_eval_log(redacted, str(target))
+    return BundleMember(
+        name=name,
+        sha256=file_digest(target),
+        size=target.stat().st_size,
+        task_id=record.task_id,
+        model_id=record.model_id,
+        disclosure=level,
+    )
+
+
+def _refuse_secrets(member: str, findings: list[SecretFinding]) -> None:
+    if findings:
+        places = "; ".join(f"{member}: {f.path} ({f.kind})" for f in findings[:5])
+        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        raise OperationError(
+            f"refusing to build: a credential would leave the institute at {places}{more}. "
+            "Remove it from the task, its data or the model args (credentials belong in the "
+            "environment), re-run the share, then build again."
+        )
