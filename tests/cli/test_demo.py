@@ -2,7 +2,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from accord.bundle import verify_bundle
 from accord.cli import app
+from accord.identity import read_keyring
 from accord.run import read_manifest
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -20,3 +22,10 @@ def test_demo_runs_both_shares_offline_and_checks_comparability(tmp_path: Path) 
     assert "comparable" in result.stdout and "not comparable" not in result.stdout
     assert "Institute A" in result.stdout and "Institute B" in result.stdout
     assert a.log("refusal", "subject").dataset_digest == b.log("refusal", "subject").dataset_digest  # type: ignore[union-attr]
+    ring = read_keyring(tmp_path / "demo" / "keyring.json")
+    for partner in ("inst-a", "inst-b"):
+        verified = verify_bundle(tmp_path / "demo" / "bundles" / f"{partner}.accord", ring)
+        assert verified.document.partner == partner
+        assert verified.sha256 in " ".join(result.stdout.split())
+    again = runner.invoke(app, ["demo", "--dir", str(tmp_path / "demo")])  # resumes, re-signs
+    assert again.exit_code == 0, again.output

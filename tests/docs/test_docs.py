@@ -49,3 +49,11 @@ def test_reference_example_is_a_valid_protocol(tmp_path: Path) -> None:
     assert example is not None
     protocol = parse_protocol(example.group(1), "docs/protocol.md", tmp_path, resolve_tasks=False)
     assert protocol.name == "safeguards-pilot" and protocol.tasks[0].epochs == 3
+
+
+def test_every_bundle_field_is_documented() -> None:
+    from accord.bundle import BundleDocument, BundleMember
+
+    text = (DOCS / "bundle-format.md").read_text()
+    for name in set(BundleDocument.model_fields) | set(BundleMember.model_fields):
+        assert f"`{name}`" in text, name

@@ -2,7 +2,7 @@
 
 from ._canonical import canonical_json, sha256_digest, sha256_hex
 from ._errors import AccordError, InputError, OperationError
-from ._secrets import SecretFinding, find_secrets
+from ._secrets import SecretFinding, find_secrets, might_contain_secret
 
 __all__ = [
     "AccordError",
@@ -11,6 +11,7 @@ __all__ = [
     "SecretFinding",
     "canonical_json",
     "find_secrets",
+    "might_contain_secret",
     "sha256_digest",
     "sha256_hex",
 ]

@@ -6,24 +6,49 @@ from dataclasses import dataclass
 from typing import Any
 
 # Keys whose values are credentials whatever they look like.
-_SECRET_KEY = re.compile(
-    r"^(api[_-]?key|apikey|access[_-]?key|secret([_-]?key)?|client[_-]?secret|password|passwd|"
-    r"token|access[_-]?token|auth[_-]?token|bearer|authorization|private[_-]?key)$",
-    re.IGNORECASE,
+_SECRET_KEYS = frozenset(
+    {
+        "api_key",
+        "apikey",
+        "access_key",
+        "secret",
+        "secret_key",
+        "client_secret",
+        "password",
+        "passwd",
+        "token",
+        "access_token",
+        "auth_token",
+        "bearer",
+        "authorization",
+        "private_key",
+    }
+)
+_KEY_LITERALS = tuple(
+    f'"{variant}"' for key in _SECRET_KEYS for variant in {key, key.replace("_", "-")}
 )
 
-# Values that look like credentials wherever they appear.
-_SECRET_VALUE: list[tuple[str, re.Pattern[str]]] = [
-    ("an OpenAI-style API key", re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")),
-    ("a Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{30,}")),
-    ("an AWS access key id", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("a GitHub token", re.compile(r"\b(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}")),
-    ("a Hugging Face token", re.compile(r"\bhf_[A-Za-z0-9]{20,}")),
-    ("a Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9\-]{10,}")),
-    ("a bearer token", re.compile(r"\bBearer\s+[A-Za-z0-9_\-\.=:+/]{16,}", re.IGNORECASE)),
-    ("a URL with credentials", re.compile(r"\b[a-z][a-z0-9+.\-]*://[^/\s:@]+:[^/\s@]+@[^\s]+")),
-    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-]
+
+@dataclass(frozen=True)
+class _Shape:
+    kind: str
+    pattern: re.Pattern[str]
+    lowercase: bool = False  # match against the lower-cased text
+    word_start: bool = True  # the match must not continue a word
+
+
+# Each pattern starts with a literal, which keeps scanning large logs fast.
+_SHAPES = (
+    _Shape("an OpenAI-style API key", re.compile(r"sk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}")),
+    _Shape("a Google API key", re.compile(r"AIza[0-9A-Za-z_\-]{30,}")),
+    _Shape("an AWS access key id", re.compile(r"(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])")),
+    _Shape("a GitHub token", re.compile(r"(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{20,}")),
+    _Shape("a Hugging Face token", re.compile(r"hf_[A-Za-z0-9]{20,}")),
+    _Shape("a Slack token", re.compile(r"xox[abposr]-[A-Za-z0-9\-]{10,}")),
+    _Shape("a bearer token", re.compile(r"bearer\s+[a-z0-9_\-.=:+/]{16,}"), lowercase=True),
+    _Shape("a URL with credentials", re.compile(r"://[^/\s:@\"']+:[^/\s@\"']+@"), word_start=False),
+    _Shape("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), word_start=False),
+)
 
 
 @dataclass(frozen=True)
@@ -33,7 +58,6 @@ class SecretFinding:
     Attributes:
         path: Where in the data, e.g. `models[0].model_args.api_key`.
         kind: What it looks like, e.g. `an OpenAI-style API key`.
-
     """
 
     path: str
@@ -49,16 +73,32 @@ def find_secrets(value: Any, path: str = "") -> list[SecretFinding]:
 
     Returns:
         One finding per place, in document order.
-
     """
     return list(_walk(value, path))
+
+
+def might_contain_secret(text: str) -> bool:
+    """A fast pre-check of JSON text: False means `find_secrets` would find nothing in it."""
+    lowered = text.lower()
+    return any(k in lowered for k in _KEY_LITERALS) or _shape_of(text, lowered) is not None
+
+
+def _shape_of(text: str, lowered: str) -> str | None:
+    for shape in _SHAPES:
+        subject = lowered if shape.lowercase else text
+        for match in shape.pattern.finditer(subject):
+            start = match.start()
+            if not shape.word_start or start == 0 or not subject[start - 1].isalnum():
+                return shape.kind
+    return None
 
 
 def _walk(value: Any, path: str) -> Iterator[SecretFinding]:
     if isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str) and _SECRET_KEY.match(key) and item not in (None, "", {}, []):
+            normal = key.lower().replace("-", "_") if isinstance(key, str) else None
+            if normal in _SECRET_KEYS and item not in (None, "", {}, []):
                 yield SecretFinding(child, f"a value under the credential key '{key}'")
             else:
                 yield from _walk(item, child)
@@ -66,7 +106,6 @@ def _walk(value: Any, path: str) -> Iterator[SecretFinding]:
         for index, item in enumerate(value):
             yield from _walk(item, f"{path}[{index}]")
     elif isinstance(value, str):
-        for kind, pattern in _SECRET_VALUE:
-            if pattern.search(value):
-                yield SecretFinding(path or "<root>", kind)
-                break
+        kind = _shape_of(value, value.lower())
+        if kind is not None:
+            yield SecretFinding(path or "<root>", kind)

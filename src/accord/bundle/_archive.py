@@ -106,8 +106,8 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: BundleLimits) -> None:
             raise BundleError(f"member '{name}' has an absolute or non-portable path")
         if any(part in ("..", ".", "") for part in name.split("/")):
             raise BundleError(f"member '{name}' has a path that leaves its directory")
-        mode = info.external_attr >> 16
-        if info.is_dir() or stat.S_ISLNK(mode) or (mode and not stat.S_ISREG(mode)):
+        file_type = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer set none
+        if info.is_dir() or file_type not in (0, stat.S_IFREG):
             raise BundleError(f"member '{name}' is not a regular file (a link or directory)")
         if info.flag_bits & 0x1:
             raise BundleError(f"member '{name}' is encrypted")

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from inspect_ai.log import read_eval_log, write_eval_log
 
 from .._util import InputError, OperationError, SecretFinding, canonical_json, find_secrets
 from ..identity import key_id_of, sign
 from ..protocol import ProtocolFile, protocol_id, short_id
 from ..run import LogRecord, RunManifest, file_digest, read_manifest
 from ._archive import write_archive
+from ._evalfile import redact_eval_file
 from ._format import (
     BUNDLE_SUFFIX,
     DOCUMENT_NAME,
@@ -22,7 +22,6 @@ from ._format import (
     BundleMember,
     BundleSignature,
 )
-from ._redact import redact_log
 
 
 @dataclass(frozen=True)
@@ -114,13 +113,7 @@ def _pack_log(
     level = protocol_file.protocol.disclosure.level(task.id)
     name = f"logs/{record.file}"
     target = staging / name
-    log = read_eval_log(str(source))
-    redacted = redact_log(log, level, task.shared_metadata_keys())
-    _refuse_secrets(name, find_secrets(redacted.model_dump(mode="json", exclude={"location"})))
-    if level == "transcripts":
-        shutil.copyfile(source, target)  # shipped exactly as run
-    else:
-        write_eval_log(redacted, str(target))
+    _refuse_secrets(name, redact_eval_file(source, target, level, task.shared_metadata_keys()))
     return BundleMember(
         name=name,
         sha256=file_digest(target),

@@ -46,7 +46,7 @@ def redact_log(log: EvalLog, level: DisclosureLevel, keep_metadata: Collection[s
     update: dict[str, Any] = {"samples": samples}
     if level == "scores":
         update["reductions"] = [
-            r.model_copy(update={"samples": [_bare_score(s) for s in r.samples]})
+            r.model_copy(update={"samples": [bare_score(s) for s in r.samples]})
             for r in log.reductions or []
         ] or log.reductions
         update["log_updates"] = None  # edit notes may quote content
@@ -99,13 +99,13 @@ def redact_sample(
             "output": ModelOutput(
                 model=sample.output.model, usage=sample.output.usage, time=sample.output.time
             ),
-            "scores": {name: _bare_score(score) for name, score in (sample.scores or {}).items()},
+            "scores": {name: bare_score(score) for name, score in (sample.scores or {}).items()},
             "metadata": {**kept, REDACTION_KEY: {"level": level, **digests}},
         }
     )
 
 
-def _bare_score(score: _AnyScore) -> _AnyScore:
+def bare_score(score: _AnyScore) -> _AnyScore:
     return score.model_copy(
         update={"answer": None, "explanation": None, "metadata": None, "history": []}
     )

@@ -7,7 +7,15 @@ from typing import Any
 from ._manifest import LogRecord, RunManifest, read_manifest
 
 # Fields of a log record that must agree for two runs to be the same test.
-_IDENTITY_FIELDS = ("task", "task_version", "task_args", "model", "epochs", "dataset_digest")
+_IDENTITY_FIELDS = (
+    "task",
+    "task_registry_name",
+    "task_version",
+    "task_args",
+    "model",
+    "epochs",
+    "dataset_digest",
+)
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,11 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
         "task_id": run.task_id,
         "model_id": run.model_id,
     }
+    # Named by the protocol's task id, so one Inspect task may appear under several ids
+    # (say, at two temperatures) and still be distinct in the eval set.
     return task_with(
         task,
+        name=run.task_id,
         model=model,
         config=config,
         epochs=run.epochs,
