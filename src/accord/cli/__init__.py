@@ -1,9 +1,11 @@
 """The `accord` command line."""
 
 from ._app import app
+from .analyze import analyze_command
 from .bundle import bundle_app
 from .demo import demo
 from .keys import keys_app
+from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
 
@@ -12,6 +14,8 @@ app.add_typer(run_app, name="run")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bundle_app, name="bundle")
 app.command("demo")(demo)
+app.command("analyze")(analyze_command)
+protocol_app.command("plan")(plan_command)
 
 
 def main() -> None:

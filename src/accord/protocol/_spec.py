@@ -79,6 +79,30 @@ class Assignment(_Strict):
     models: list[Identifier] = Field(min_length=1)
 
 
+class Planning(_Strict):
+    """Assumptions for sample-size planning (`accord protocol plan`)."""
+
+    score_variance: float = Field(
+        default=0.25, gt=0.0, description="Variance of one score (0.25: a 0/1 score at 50%)."
+    )
+    within_fraction: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of that variance that differs between epochs of the same sample.",
+    )
+    correlation: float = Field(
+        default=0.5, ge=-1.0, le=1.0, description="Correlation of two models' per-sample scores."
+    )
+    site_correlation: float = Field(
+        default=0.9,
+        ge=-1.0,
+        le=1.0,
+        description="Correlation of one model's per-sample scores at two partners.",
+    )
+    power: float = Field(default=0.8, gt=0.0, lt=1.0)
+
+
 class Analysis(_Strict):
     """The agreed analysis plan."""
 
@@ -86,6 +110,7 @@ class Analysis(_Strict):
     comparisons: list[tuple[Identifier, Identifier]] = Field(default_factory=list)
     reproducibility_margin: float = Field(default=0.05, gt=0.0, le=1.0)
     correction: Literal["holm", "bh", "none"] = "holm"
+    planning: Planning = Field(default_factory=Planning)
 
 
 class Threshold(_Strict):

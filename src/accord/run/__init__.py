@@ -1,6 +1,6 @@
 """Runs: plan a partner's share and execute it through Inspect, with full provenance."""
 
-from ._compare import Difference, RunComparison, compare_runs
+from ._compare import Difference, RunComparison, compare_manifests, compare_runs
 from ._digest import dataset_digest, file_digest, normalise_input
 from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
@@ -20,6 +20,7 @@ __all__ = [
     "SharePlan",
     "capture_environment",
     "collect_logs",
+    "compare_manifests",
     "compare_runs",
     "dataset_digest",
     "default_out_dir",

@@ -1,0 +1,151 @@
+"""Cross-site reproducibility: comparability first, then TOST equivalence of two partners."""
+
+from collections.abc import Collection, Mapping
+from itertools import combinations
+
+import numpy as np
+from scipy import stats
+
+from ..run import RunManifest, compare_manifests
+from ._core import (
+    MeanStats,
+    Units,
+    combine,
+    paired_units,
+    t_interval,
+    unit_means,
+    vector_stats,
+    welch,
+)
+from ._results import Replication, Verdict
+from ._table import ScoreTable
+
+
+def tost(
+    mean: float, se: float, df: float, margin: float, alpha: float
+) -> tuple[float | None, Verdict]:
+    """Two one-sided tests of |delta| < margin, and the three-way verdict.
+
+    consistent: TOST rejects both H0: delta <= -margin and H0: delta >= margin at alpha.
+    inconsistent: a one-sided test at alpha shows delta > margin or delta < -margin.
+    inconclusive: neither.
+    """
+    if not np.isfinite(se) or df < 1:
+        return None, "inconclusive"
+    if se == 0:
+        inside = abs(mean) < margin
+        return (0.0 if inside else 1.0), ("consistent" if inside else "inconsistent")
+    p_lower = float(stats.t.sf((mean + margin) / se, df))  # H0: delta <= -margin
+    p_upper = float(stats.t.cdf((mean - margin) / se, df))  # H0: delta >= margin
+    p_tost = max(p_lower, p_upper)
+    beyond = min(stats.t.sf((mean - margin) / se, df), stats.t.cdf((mean + margin) / se, df))
+    if p_tost < alpha:
+        return p_tost, "consistent"
+    if beyond < alpha:
+        return p_tost, "inconsistent"
+    return p_tost, "inconclusive"
+
+
+def replications(
+    table: ScoreTable,
+    manifests: Mapping[str, RunManifest],
+    margin: float,
+    alpha: float,
+    clustered_tasks: Collection[str],
+) -> list[Replication]:
+    """Every task x model x scorer run by more than one partner, for each pair of partners."""
+    group, first = combine(table.task, table.model, table.scorer, table.partner)
+    units = unit_means(group, table.sample, table.value, table.cluster)
+    by_run: dict[tuple[int, int, int], dict[str, int]] = {}
+    for g, row in enumerate(first):
+        key = (int(table.task[row]), int(table.model[row]), int(table.scorer[row]))
+        by_run.setdefault(key, {})[table.label("partner", int(table.partner[row]))] = g
+    out = []
+    for (task, model, scorer), partners in sorted(by_run.items()):
+        labels = (
+            table.label("task", task),
+            table.label("model", model),
+            table.label("scorer", scorer),
+        )
+        clustered = labels[0] in clustered_tasks
+        for pa, pb in combinations(sorted(partners), 2):
+            deviations = _deviations(manifests, pa, pb, labels[0], labels[1])
+            out.append(
+                _replicate(
+                    units,
+                    partners[pa],
+                    partners[pb],
+                    labels,
+                    (pa, pb),
+                    deviations,
+                    margin,
+                    alpha,
+                    clustered,
+                )
+            )
+    return out
+
+
+def _deviations(
+    manifests: Mapping[str, RunManifest], pa: str, pb: str, task: str, model: str
+) -> list[str]:
+    if pa not in manifests or pb not in manifests:
+        return ["no run manifest to check comparability"]
+    comparison = compare_manifests(manifests[pa], manifests[pb])
+    run = f"{task} x {model}"
+    return [
+        f"{d.field}: {d.a} vs {d.b}"
+        for d in comparison.differences
+        if d.breaks_comparability and d.run in (None, run)
+    ]
+
+
+def _replicate(
+    units: Units,
+    ga: int,
+    gb: int,
+    labels: tuple[str, str, str],
+    partners: tuple[str, str],
+    deviations: list[str],
+    margin: float,
+    alpha: float,
+    clustered: bool,
+) -> Replication:
+    a, b = units.group == ga, units.group == gb
+    shared, ma, mb = paired_units(units.sample[a], units.mean[a], units.sample[b], units.mean[b])
+    if shared.size:
+        cluster = units.cluster[a][np.isin(units.sample[a], shared)] if clustered else None
+        result: MeanStats = vector_stats(ma - mb, cluster)
+        paired = True
+    else:
+        result = welch(
+            vector_stats(units.mean[a], units.cluster[a] if clustered else None),
+            vector_stats(units.mean[b], units.cluster[b] if clustered else None),
+        )
+        paired = False
+    low, high = t_interval(
+        np.array([result.mean]), np.array([result.se]), np.array([result.df]), 2 * alpha
+    )
+    p_tost, verdict = tost(result.mean, result.se, result.df, margin, alpha)
+    note = None if paired else "UNPAIRED: the partners share no sample ids"
+    if deviations:
+        verdict, note = "deviation", "methodology deviation: the runs are not the same test"
+    finite = bool(np.isfinite(result.se))
+    return Replication(
+        task=labels[0],
+        model=labels[1],
+        scorer=labels[2],
+        partner_a=partners[0],
+        partner_b=partners[1],
+        deviations=deviations,
+        paired=paired,
+        n=result.n,
+        delta=result.mean,
+        se=result.se if finite else None,
+        ci_low=float(low[0]) if np.isfinite(low[0]) else None,
+        ci_high=float(high[0]) if np.isfinite(high[0]) else None,
+        margin=margin,
+        p_tost=p_tost,
+        verdict=verdict,
+        note=note,
+    )

@@ -1,0 +1,170 @@
+"""`accord analyze`: the shared statistical method over run directories."""
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..analysis import AnalysisResult, Correction, analyze, load_runs
+from ..protocol import load_protocol
+from ._console import out, print_json
+
+
+def analyze_command(
+    run_dirs: list[Path] = typer.Argument(
+        ..., help="Run directories (one per partner).", show_default=False
+    ),
+    protocol: Path | None = typer.Option(
+        None, "--protocol", help="The protocol: comparisons, clusters, margin, thresholds."
+    ),
+    correction: str | None = typer.Option(
+        None,
+        "--correction",
+        help="Multiple-testing correction: holm, bh or none [default: the protocol's].",
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print JSON on stdout instead of tables."
+    ),
+) -> None:
+    """Estimates with CIs, paired comparisons, reproducibility, grader agreement, findings.
+
+    Example: `accord analyze runs/ab12/inst-a runs/ab12/inst-b --protocol protocol.yaml`
+    """
+    loaded = load_protocol(protocol).protocol if protocol else None
+    if correction is not None and correction not in ("holm", "bh", "none"):
+        raise typer.BadParameter("use holm, bh or none", param_hint="--correction")
+    table, manifests = load_runs(run_dirs, loaded)
+    method: Correction | None = correction  # type: ignore[assignment]
+    result = analyze(table, loaded, manifests, correction=method)
+    if json_output:
+        print_json(result.model_dump(mode="json"))
+        return
+    print_tables(result)
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(low: float | None, high: float | None) -> str:
+    return "-" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+
+
+def print_tables(result: AnalysisResult) -> None:
+    """Rich tables of every part of an analysis."""
+    level = f"{1 - result.alpha:.0%}"
+    table = Table(
+        "task",
+        "model",
+        "scorer",
+        "partner",
+        "n",
+        "mean",
+        "se",
+        f"{level} CI",
+        "method",
+        "Wilson",
+        "note",
+        title="Estimates",
+    )
+    for e in result.estimates:
+        table.add_row(
+            e.task,
+            e.model,
+            e.scorer,
+            e.partner or "pooled: " + ", ".join(e.partners),
+            str(e.n),
+            _num(e.mean),
+            _num(e.se),
+            _ci(e.ci_low, e.ci_high),
+            e.method + (f" ({e.clusters} clusters)" if e.clusters else ""),
+            _ci(e.wilson_low, e.wilson_high),
+            e.note or "",
+        )
+    out.print(table)
+    if result.comparisons:
+        table = Table(
+            "task",
+            "model - reference",
+            "partner",
+            "n",
+            "delta",
+            f"{level} CI",
+            "p",
+            "p adj.",
+            "note",
+            title="Comparisons",
+        )
+        for c in result.comparisons:
+            table.add_row(
+                c.task,
+                f"{c.model} - {c.reference}",
+                c.partner or "pooled: " + ", ".join(c.partners),
+                str(c.n),
+                _num(c.delta),
+                _ci(c.ci_low, c.ci_high),
+                _num(c.p_value, 4),
+                (_num(c.p_adjusted, 4) + f" ({c.correction})") if c.p_adjusted is not None else "-",
+                ("paired" if c.paired else "UNPAIRED") + (f"; {c.note}" if c.note else ""),
+            )
+        out.print(table)
+    if result.replications:
+        table = Table(
+            "task",
+            "model",
+            "partners",
+            "n",
+            "delta",
+            f"{1 - 2 * result.alpha:.0%} CI",
+            "margin",
+            "p TOST",
+            "verdict",
+            title="Cross-site reproducibility",
+        )
+        for r in result.replications:
+            style = {"consistent": "green", "inconsistent": "red", "deviation": "red"}.get(
+                r.verdict, "yellow"
+            )
+            verdict = f"[{style}]{r.verdict}[/]" + (
+                f": {'; '.join(r.deviations)}" if r.deviations else ""
+            )
+            table.add_row(
+                r.task,
+                r.model,
+                f"{r.partner_a} vs {r.partner_b}",
+                str(r.n),
+                _num(r.delta),
+                _ci(r.ci_low, r.ci_high),
+                f"±{r.margin:g}",
+                _num(r.p_tost, 4),
+                verdict,
+            )
+        out.print(table)
+    if result.agreements:
+        table = Table(
+            "task",
+            "model",
+            "partner",
+            "graders",
+            "n",
+            "agreement",
+            "kappa",
+            "alpha (nominal)",
+            "alpha (ordinal)",
+            title="Grader agreement",
+        )
+        for a in result.agreements:
+            cells = [
+                f"{_num(i.value)} {_ci(i.ci_low, i.ci_high)}"
+                for i in (a.percent, a.kappa, a.alpha_nominal, a.alpha_ordinal)
+            ]
+            table.add_row(
+                a.task, a.model, a.partner, f"{a.grader_a} / {a.grader_b}", str(a.n), *cells
+            )
+        out.print(table)
+    if result.findings:
+        table = Table("threshold", "finding", "status", "evidence", title="Findings")
+        for f in result.findings:
+            style = {"supported": "green", "not supported": "dim"}.get(f.status, "yellow")
+            table.add_row(f.threshold, f.statement, f"[{style}]{f.status}[/]", f.evidence)
+        out.print(table)
