@@ -46,7 +46,7 @@ def table_of(
 
 
 def merge(*parts: dict) -> ScoreTable:
-    return ScoreTable.from_columns(**{k: sum((list(p[k]) for p in parts), []) for k in parts[0]})
+    return ScoreTable.from_columns(**{k: [x for p in parts for x in p[k]] for k in parts[0]})
 
 
 @settings(max_examples=40, deadline=None)
