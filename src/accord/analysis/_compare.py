@@ -5,18 +5,9 @@ from typing import Literal
 
 import numpy as np
 
-from ._core import (
-    Units,
-    combine,
-    paired_units,
-    t_interval,
-    t_p_value,
-    unit_means,
-    vector_stats,
-    welch,
-)
+from ._core import paired_units, pool, run_units, t_interval, t_p_value, vector_stats, welch
 from ._results import Comparison
-from ._table import ScoreTable
+from ._table import FloatArray, IntArray, ScoreTable
 
 Correction = Literal["holm", "bh", "none"]
 
@@ -52,49 +43,50 @@ def comparisons(
     exercise. When several partners ran both, per-partner rows follow (uncorrected). When no
     partner ran both, the models are compared across partners, with a note.
     """
+    index = run_units(
+        table.task,
+        table.model,
+        table.scorer,
+        table.partner,
+        table.sample,
+        table.value,
+        table.cluster,
+    )
+    partners = range(len(table.levels["partner"]))
     primary: list[Comparison] = []
     secondary: list[Comparison] = []
     for model, reference in pairs:
         m, r = table.code("model", model), table.code("model", reference)
         if m is None or r is None:
             continue
-        runs, first = combine(table.task, table.scorer)
-        for run, row in enumerate(first):
-            task, scorer = int(table.task[row]), int(table.scorer[row])
-            in_run = runs == run
-            rows_a, rows_b = in_run & (table.model == m), in_run & (table.model == r)
-            if not (rows_a.any() and rows_b.any()):
-                continue
-            partners_a = set(np.unique(table.partner[rows_a]).tolist())
-            partners_b = set(np.unique(table.partner[rows_b]).tolist())
-            both = sorted(partners_a & partners_b)
-            labels = (table.label("task", task), table.label("scorer", scorer), model, reference)
-            clustered = labels[0] in clustered_tasks
-            scope = np.isin(table.partner, both) if both else np.ones(len(table), dtype=bool)
-            names = [table.label("partner", p) for p in (both or sorted(partners_a | partners_b))]
-            pooled = _compare(
-                table, rows_a & scope, rows_b & scope, labels, None, names, alpha, clustered
-            )
-            if not both:
-                note = "models were run by different partners: the difference includes site effects"
-                pooled = pooled.model_copy(update={"note": note})
-            primary.append(pooled)
-            if len(both) > 1:
-                for p in both:
-                    here = table.partner == p
-                    name = table.label("partner", p)
-                    secondary.append(
-                        _compare(
-                            table,
-                            rows_a & here,
-                            rows_b & here,
-                            labels,
-                            name,
-                            [name],
-                            alpha,
-                            clustered,
+        for task in range(len(table.levels["task"])):
+            for scorer in range(len(table.levels["scorer"])):
+                runs_a = {p: u for p in partners if (u := index.of(task, m, scorer, p)) is not None}
+                runs_b = {p: u for p in partners if (u := index.of(task, r, scorer, p)) is not None}
+                if not runs_a or not runs_b:
+                    continue
+                both = sorted(set(runs_a) & set(runs_b))
+                labels = (
+                    table.label("task", task),
+                    table.label("scorer", scorer),
+                    model,
+                    reference,
+                )
+                clustered = labels[0] in clustered_tasks
+                scope_a = [runs_a[p] for p in both] if both else list(runs_a.values())
+                scope_b = [runs_b[p] for p in both] if both else list(runs_b.values())
+                names = [table.label("partner", p) for p in (both or sorted({*runs_a, *runs_b}))]
+                row = _compare(pool(scope_a), pool(scope_b), labels, None, names, alpha, clustered)
+                if not both:
+                    note = "models run by different partners: the difference includes site effects"
+                    row = row.model_copy(update={"note": note})
+                primary.append(row)
+                if len(both) > 1:
+                    for p in both:
+                        name = table.label("partner", p)
+                        secondary.append(
+                            _compare(runs_a[p], runs_b[p], labels, name, [name], alpha, clustered)
                         )
-                    )
     tested = [i for i, c in enumerate(primary) if c.p_value is not None]
     adjusted = adjust_p_values([primary[i].p_value or 0.0 for i in tested], correction)
     for i, p_adjusted in zip(tested, adjusted, strict=True):
@@ -104,31 +96,31 @@ def comparisons(
     return primary + secondary
 
 
+RunData = tuple[IntArray, FloatArray, IntArray]
+
+
 def _compare(
-    table: ScoreTable,
-    rows_a: np.ndarray,
-    rows_b: np.ndarray,
+    a: RunData,
+    b: RunData,
     labels: tuple[str, str, str, str],
     partner: str | None,
     partners: list[str],
     alpha: float,
     clustered: bool,
 ) -> Comparison:
-    a = _units(table, rows_a)
-    b = _units(table, rows_b)
-    shared, ma, mb = paired_units(a.sample, a.mean, b.sample, b.mean)
+    (sa, ma, ca), (sb, mb, cb) = a, b
+    shared, xa, xb = paired_units(sa, ma, sb, mb)
     task, scorer, model, reference = labels
     note = None
     if shared.size:
-        cluster = a.cluster[np.isin(a.sample, shared)] if clustered else None
-        stats = vector_stats(ma - mb, cluster)
+        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
+        stats = vector_stats(xa - xb, cluster)
         paired = True
-        if shared.size < min(a.sample.size, b.sample.size):
+        if shared.size < min(sa.size, sb.size):
             note = f"paired on the {shared.size} samples both were scored on"
     else:
         stats = welch(
-            vector_stats(a.mean, a.cluster if clustered else None),
-            vector_stats(b.mean, b.cluster if clustered else None),
+            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
         )
         paired = False
         note = "UNPAIRED: the models share no sample ids; Welch's test on independent means"
@@ -153,9 +145,3 @@ def _compare(
         p_value=t_p_value(stats.mean, stats.se, stats.df),
         note=note if stats.n > 1 else "one sample: no test possible",
     )
-
-
-def _units(table: ScoreTable, rows: np.ndarray) -> Units:
-    """Per-sample means of the selected rows (over epochs and partners)."""
-    zeros = np.zeros(int(rows.sum()), dtype=np.int64)
-    return unit_means(zeros, table.sample[rows], table.value[rows], table.cluster[rows])

@@ -159,3 +159,57 @@ def t_p_value(mean: float, se: float, df: float) -> float | None:
     if se == 0:
         return 1.0 if mean == 0 else 0.0
     return float(2 * stats.t.sf(abs(mean / se), df))
+
+
+@dataclass(frozen=True)
+class RunUnits:
+    """Epoch means per sample for every (task, model, scorer, partner) run, sliceable by run."""
+
+    units: Units
+    runs: dict[tuple[int, int, int, int], int]
+    bounds: IntArray
+
+    def of(
+        self, task: int, model: int, scorer: int, partner: int
+    ) -> tuple[IntArray, FloatArray, IntArray] | None:
+        """(samples, means, clusters) of one run, or None when it was not run."""
+        run = self.runs.get((task, model, scorer, partner))
+        if run is None:
+            return None
+        lo, hi = int(self.bounds[run]), int(self.bounds[run + 1])
+        u = self.units
+        return u.sample[lo:hi], u.mean[lo:hi], u.cluster[lo:hi]
+
+
+def run_units(
+    task: IntArray,
+    model: IntArray,
+    scorer: IntArray,
+    partner: IntArray,
+    sample: IntArray,
+    value: FloatArray,
+    cluster: IntArray,
+) -> RunUnits:
+    """Index epoch means by run; units come out sorted by run, then sample."""
+    run, first = combine(task, model, scorer, partner)
+    units = unit_means(run, sample, value, cluster)
+    bounds = np.searchsorted(units.group, np.arange(first.shape[0] + 1)).astype(np.int64)
+    keys = {
+        (int(task[i]), int(model[i]), int(scorer[i]), int(partner[i])): r
+        for r, i in enumerate(first)
+    }
+    return RunUnits(units, keys, bounds)
+
+
+def pool(
+    parts: list[tuple[IntArray, FloatArray, IntArray]],
+) -> tuple[IntArray, FloatArray, IntArray]:
+    """Average per-sample means over several runs (e.g. partners): (samples, means, clusters)."""
+    if len(parts) == 1:
+        return parts[0]
+    samples = np.concatenate([p[0] for p in parts])
+    means = np.concatenate([p[1] for p in parts])
+    clusters = np.concatenate([p[2] for p in parts])
+    unique, first, inverse = np.unique(samples, return_index=True, return_inverse=True)
+    pooled = np.bincount(inverse, weights=means) / np.bincount(inverse)
+    return unique.astype(np.int64), pooled, clusters[first]

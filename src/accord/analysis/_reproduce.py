@@ -9,16 +9,14 @@ from scipy import stats
 from ..run import RunManifest, compare_manifests
 from ._core import (
     MeanStats,
-    Units,
-    combine,
     paired_units,
+    run_units,
     t_interval,
-    unit_means,
     vector_stats,
     welch,
 )
 from ._results import Replication, Verdict
-from ._table import ScoreTable
+from ._table import FloatArray, IntArray, ScoreTable
 
 
 def tost(
@@ -54,12 +52,18 @@ def replications(
     clustered_tasks: Collection[str],
 ) -> list[Replication]:
     """Every task x model x scorer run by more than one partner, for each pair of partners."""
-    group, first = combine(table.task, table.model, table.scorer, table.partner)
-    units = unit_means(group, table.sample, table.value, table.cluster)
-    by_run: dict[tuple[int, int, int], dict[str, int]] = {}
-    for g, row in enumerate(first):
-        key = (int(table.task[row]), int(table.model[row]), int(table.scorer[row]))
-        by_run.setdefault(key, {})[table.label("partner", int(table.partner[row]))] = g
+    index = run_units(
+        table.task,
+        table.model,
+        table.scorer,
+        table.partner,
+        table.sample,
+        table.value,
+        table.cluster,
+    )
+    by_run: dict[tuple[int, int, int], list[int]] = {}
+    for task, model, scorer, partner in index.runs:
+        by_run.setdefault((task, model, scorer), []).append(partner)
     out = []
     for (task, model, scorer), partners in sorted(by_run.items()):
         labels = (
@@ -68,21 +72,14 @@ def replications(
             table.label("scorer", scorer),
         )
         clustered = labels[0] in clustered_tasks
-        for pa, pb in combinations(sorted(partners), 2):
-            deviations = _deviations(manifests, pa, pb, labels[0], labels[1])
-            out.append(
-                _replicate(
-                    units,
-                    partners[pa],
-                    partners[pb],
-                    labels,
-                    (pa, pb),
-                    deviations,
-                    margin,
-                    alpha,
-                    clustered,
-                )
-            )
+        named = sorted(partners, key=lambda p: table.label("partner", p))
+        for pa, pb in combinations(named, 2):
+            names = (table.label("partner", pa), table.label("partner", pb))
+            a = index.of(task, model, scorer, pa)
+            b = index.of(task, model, scorer, pb)
+            assert a is not None and b is not None
+            deviations = _deviations(manifests, *names, labels[0], labels[1])
+            out.append(_replicate(a, b, labels, names, deviations, margin, alpha, clustered))
     return out
 
 
@@ -101,9 +98,8 @@ def _deviations(
 
 
 def _replicate(
-    units: Units,
-    ga: int,
-    gb: int,
+    a: tuple[IntArray, FloatArray, IntArray],
+    b: tuple[IntArray, FloatArray, IntArray],
     labels: tuple[str, str, str],
     partners: tuple[str, str],
     deviations: list[str],
@@ -111,16 +107,15 @@ def _replicate(
     alpha: float,
     clustered: bool,
 ) -> Replication:
-    a, b = units.group == ga, units.group == gb
-    shared, ma, mb = paired_units(units.sample[a], units.mean[a], units.sample[b], units.mean[b])
+    (sa, ma, ca), (sb, mb, cb) = a, b
+    shared, xa, xb = paired_units(sa, ma, sb, mb)
     if shared.size:
-        cluster = units.cluster[a][np.isin(units.sample[a], shared)] if clustered else None
-        result: MeanStats = vector_stats(ma - mb, cluster)
+        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
+        result: MeanStats = vector_stats(xa - xb, cluster)
         paired = True
     else:
         result = welch(
-            vector_stats(units.mean[a], units.cluster[a] if clustered else None),
-            vector_stats(units.mean[b], units.cluster[b] if clustered else None),
+            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
         )
         paired = False
     low, high = t_interval(

@@ -9,6 +9,8 @@ from ..analysis import AnalysisResult, Correction, analyze, load_runs
 from ..protocol import load_protocol
 from ._console import out, print_json
 
+ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings")
+
 
 def analyze_command(
     run_dirs: list[Path] = typer.Argument(
@@ -50,9 +52,22 @@ def _ci(low: float | None, high: float | None) -> str:
     return "-" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
 
 
-def print_tables(result: AnalysisResult) -> None:
-    """Rich tables of every part of an analysis."""
+def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> None:
+    """Rich tables of the chosen parts of an analysis (all by default)."""
     level = f"{1 - result.alpha:.0%}"
+    if "estimates" in parts:
+        out.print(_estimates_table(result, level))
+    if "comparisons" in parts and result.comparisons:
+        out.print(_comparisons_table(result, level))
+    if "replications" in parts and result.replications:
+        out.print(_replications_table(result))
+    if "agreements" in parts and result.agreements:
+        out.print(_agreements_table(result))
+    if "findings" in parts and result.findings:
+        out.print(_findings_table(result))
+
+
+def _estimates_table(result: AnalysisResult, level: str) -> Table:
     table = Table(
         "task",
         "model",
@@ -68,6 +83,7 @@ def print_tables(result: AnalysisResult) -> None:
         title="Estimates",
     )
     for e in result.estimates:
+        method = e.method + (f" ({e.clusters} clusters)" if e.clusters else "")
         table.add_row(
             e.task,
             e.model,
@@ -77,94 +93,102 @@ def print_tables(result: AnalysisResult) -> None:
             _num(e.mean),
             _num(e.se),
             _ci(e.ci_low, e.ci_high),
-            e.method + (f" ({e.clusters} clusters)" if e.clusters else ""),
+            method,
             _ci(e.wilson_low, e.wilson_high),
             e.note or "",
         )
-    out.print(table)
-    if result.comparisons:
-        table = Table(
-            "task",
-            "model - reference",
-            "partner",
-            "n",
-            "delta",
-            f"{level} CI",
-            "p",
-            "p adj.",
-            "note",
-            title="Comparisons",
+    return table
+
+
+def _comparisons_table(result: AnalysisResult, level: str) -> Table:
+    table = Table(
+        "task",
+        "model - reference",
+        "partner",
+        "n",
+        "delta",
+        f"{level} CI",
+        "p",
+        "p adj.",
+        "note",
+        title="Comparisons",
+    )
+    for c in result.comparisons:
+        adjusted = f"{_num(c.p_adjusted, 4)} ({c.correction})" if c.p_adjusted is not None else "-"
+        note = ("paired" if c.paired else "UNPAIRED") + (f"; {c.note}" if c.note else "")
+        table.add_row(
+            c.task,
+            f"{c.model} - {c.reference}",
+            c.partner or "pooled: " + ", ".join(c.partners),
+            str(c.n),
+            _num(c.delta),
+            _ci(c.ci_low, c.ci_high),
+            _num(c.p_value, 4),
+            adjusted,
+            note,
         )
-        for c in result.comparisons:
-            table.add_row(
-                c.task,
-                f"{c.model} - {c.reference}",
-                c.partner or "pooled: " + ", ".join(c.partners),
-                str(c.n),
-                _num(c.delta),
-                _ci(c.ci_low, c.ci_high),
-                _num(c.p_value, 4),
-                (_num(c.p_adjusted, 4) + f" ({c.correction})") if c.p_adjusted is not None else "-",
-                ("paired" if c.paired else "UNPAIRED") + (f"; {c.note}" if c.note else ""),
-            )
-        out.print(table)
-    if result.replications:
-        table = Table(
-            "task",
-            "model",
-            "partners",
-            "n",
-            "delta",
-            f"{1 - 2 * result.alpha:.0%} CI",
-            "margin",
-            "p TOST",
-            "verdict",
-            title="Cross-site reproducibility",
+    return table
+
+
+def _replications_table(result: AnalysisResult) -> Table:
+    table = Table(
+        "task",
+        "model",
+        "partners",
+        "n",
+        "delta",
+        f"{1 - 2 * result.alpha:.0%} CI",
+        "margin",
+        "p TOST",
+        "verdict",
+        title="Cross-site reproducibility",
+    )
+    for r in result.replications:
+        style = {"consistent": "green", "inconsistent": "red", "deviation": "red"}.get(
+            r.verdict, "yellow"
         )
-        for r in result.replications:
-            style = {"consistent": "green", "inconsistent": "red", "deviation": "red"}.get(
-                r.verdict, "yellow"
-            )
-            verdict = f"[{style}]{r.verdict}[/]" + (
-                f": {'; '.join(r.deviations)}" if r.deviations else ""
-            )
-            table.add_row(
-                r.task,
-                r.model,
-                f"{r.partner_a} vs {r.partner_b}",
-                str(r.n),
-                _num(r.delta),
-                _ci(r.ci_low, r.ci_high),
-                f"±{r.margin:g}",
-                _num(r.p_tost, 4),
-                verdict,
-            )
-        out.print(table)
-    if result.agreements:
-        table = Table(
-            "task",
-            "model",
-            "partner",
-            "graders",
-            "n",
-            "agreement",
-            "kappa",
-            "alpha (nominal)",
-            "alpha (ordinal)",
-            title="Grader agreement",
+        verdict = f"[{style}]{r.verdict}[/]" + (
+            f": {'; '.join(r.deviations)}" if r.deviations else ""
         )
-        for a in result.agreements:
-            cells = [
-                f"{_num(i.value)} {_ci(i.ci_low, i.ci_high)}"
-                for i in (a.percent, a.kappa, a.alpha_nominal, a.alpha_ordinal)
-            ]
-            table.add_row(
-                a.task, a.model, a.partner, f"{a.grader_a} / {a.grader_b}", str(a.n), *cells
-            )
-        out.print(table)
-    if result.findings:
-        table = Table("threshold", "finding", "status", "evidence", title="Findings")
-        for f in result.findings:
-            style = {"supported": "green", "not supported": "dim"}.get(f.status, "yellow")
-            table.add_row(f.threshold, f.statement, f"[{style}]{f.status}[/]", f.evidence)
-        out.print(table)
+        table.add_row(
+            r.task,
+            r.model,
+            f"{r.partner_a} vs {r.partner_b}",
+            str(r.n),
+            _num(r.delta),
+            _ci(r.ci_low, r.ci_high),
+            f"±{r.margin:g}",
+            _num(r.p_tost, 4),
+            verdict,
+        )
+    return table
+
+
+def _agreements_table(result: AnalysisResult) -> Table:
+    table = Table(
+        "task",
+        "model",
+        "partner",
+        "graders",
+        "n",
+        "agreement",
+        "kappa",
+        "alpha (nominal)",
+        "alpha (ordinal)",
+        title="Grader agreement",
+    )
+    for a in result.agreements:
+        cells = [
+            f"{_num(i.value)} {_ci(i.ci_low, i.ci_high)}"
+            for i in (a.percent, a.kappa, a.alpha_nominal, a.alpha_ordinal)
+        ]
+        table.add_row(a.task, a.model, a.partner, f"{a.grader_a} / {a.grader_b}", str(a.n), *cells)
+    return table
+
+
+def _findings_table(result: AnalysisResult) -> Table:
+    table = Table("threshold", "finding", "status", "evidence", title="Findings")
+    for f in result.findings:
+        style = {"supported": "green", "not supported": "dim"}.get(f.status, "yellow")
+        table.add_row(f.threshold, f.statement, f"[{style}]{f.status}[/]", f.evidence)
+    return table

@@ -5,22 +5,25 @@ from pathlib import Path
 
 import typer
 
+from ..analysis import analyze, load_runs
 from ..bundle import build_bundle, verify_bundle
 from ..identity import Keyring, load_private_key, load_public_record, write_key_pair, write_keyring
 from ..protocol import load_protocol, protocol_id, write_example
 from ..run import compare_runs, plan_share, run_share
 from ._console import err, out
+from .analyze import print_tables
 from .run import print_comparison, results_table
 
 
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
 ) -> None:
-    """Run a small joint exercise offline: two partners, stand-in models, signed bundles.
+    """Run a small joint exercise offline: two partners, stand-in models, analysis, bundles.
 
     Writes an example protocol and task into the directory, runs both partners' shares
-    (resuming if run before), checks that the shared run is comparable, creates each
-    partner's signing key, and builds and verifies both partners' bundles.
+    (resuming if run before), checks that the shared run is comparable, analyses the runs
+    (comparison, reproducibility, findings), creates each partner's signing key, and builds
+    and verifies both partners' bundles.
 
     Example: `accord demo --dir /tmp/accord-demo`
     """
@@ -38,6 +41,8 @@ def demo(
         run_dirs[partner.id] = plan.out_dir
     first, second = (run_dirs[p.id] for p in protocol.partners[:2])
     print_comparison(compare_runs(first, second), str(first), str(second))
+    scores, manifests = load_runs(list(run_dirs.values()), protocol)
+    print_tables(analyze(scores, protocol, manifests), ("comparisons", "replications", "findings"))
 
     keys_dir, keyring = directory / "keys", Keyring()
     out.print("\n[bold]Signed bundles[/] (verified with the partners' keyring):")
