@@ -1,0 +1,115 @@
+"""The append-only ledger: each entry's hash covers the previous entry's hash."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from .._util import sha256_digest
+from ._models import LedgerEntry
+
+GENESIS = "sha256:" + "0" * 64
+_LOCK_KEY = 7_272_024
+
+
+def entry_hash(
+    seq: int, at: datetime, kind: str, subject: str, actor: str | None, payload: Any, prev: str
+) -> str:
+    """The hash of an entry: SHA-256 of the canonical JSON of all its fields and prev_hash."""
+    return sha256_digest(
+        {
+            "seq": seq,
+            "at": at.isoformat(),
+            "kind": kind,
+            "subject": subject,
+            "actor": actor,
+            "payload": payload,
+            "prev_hash": prev,
+        }
+    )
+
+
+def append(
+    session: Session,
+    kind: str,
+    subject: str,
+    actor: str | None,
+    payload: dict[str, Any],
+    at: datetime,
+) -> LedgerEntry:
+    """Append an entry in the session's transaction (serialised across writers)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    head = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)).first()
+    seq = head.seq + 1 if head else 1
+    prev = head.hash if head else GENESIS
+    entry = LedgerEntry(
+        seq=seq,
+        at=at,
+        kind=kind,
+        subject=subject,
+        actor=actor,
+        payload=payload,
+        prev_hash=prev,
+        hash=entry_hash(seq, at, kind, subject, actor, payload, prev),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """The outcome of recomputing the chain."""
+
+    ok: bool
+    entries: int
+    head: str
+    first_broken: int | None = None
+    reason: str | None = None
+
+
+def head_hash(session: Session) -> str:
+    """The hash of the newest entry (the genesis hash for an empty ledger)."""
+    head = session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq.desc()).limit(1)).first()
+    return head.hash if head else GENESIS
+
+
+def verify_ledger(session: Session) -> LedgerCheck:
+    """Recompute every hash in order; name the first entry that does not fit the chain."""
+    prev, expected_seq, count = GENESIS, 1, 0
+    for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)):
+        count += 1
+        if entry.seq != expected_seq:
+            return LedgerCheck(
+                False,
+                count,
+                prev,
+                entry.seq,
+                f"expected entry {expected_seq}, found {entry.seq} (deleted or renumbered)",
+            )
+        if entry.prev_hash != prev:
+            return LedgerCheck(
+                False,
+                count,
+                prev,
+                entry.seq,
+                "its prev_hash is not the previous entry's hash (entries removed or reordered)",
+            )
+        recomputed = entry_hash(
+            entry.seq,
+            entry.at,
+            entry.kind,
+            entry.subject,
+            entry.actor,
+            entry.payload,
+            entry.prev_hash,
+        )
+        if recomputed != entry.hash:
+            return LedgerCheck(
+                False, count, prev, entry.seq, "its content does not match its hash (it was edited)"
+            )
+        prev, expected_seq = entry.hash, expected_seq + 1
+    return LedgerCheck(True, count, prev)
