@@ -34,6 +34,8 @@ def make_engine(url_or_path: str) -> Engine:
         InputError: When the URL is not one SQLAlchemy understands.
     """
     url = database_url(url_or_path)
+    if "://" not in url_or_path:
+        Path(url_or_path).resolve().parent.mkdir(parents=True, exist_ok=True)
     try:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -1,0 +1,338 @@
+"""Administration: institutes, members, tokens, keys and secondments."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..identity import PublicKeyRecord
+from ..store import (
+    ApiToken,
+    Institute,
+    InstituteKey,
+    Member,
+    Secondment,
+    append,
+    transaction,
+)
+from . import _policy as policy
+from ._auth import INSTITUTE_ROLES, ROLES, Actor, new_token, token_hash
+from ._base import HubBase
+from ._errors import BadRequest, Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as created: the secret is shown this once."""
+
+    id: str
+    token: str
+    member_id: str
+    scopes: list[str]
+    expires_at: datetime | None
+
+
+class AdminOps(HubBase):
+    """Operations on institutes, members, tokens, keys and secondments."""
+
+    # bootstrap ---------------------------------------------------------------------------
+
+    def bootstrap(self, institute: str, name: str, email: str) -> tuple[Member, IssuedToken]:
+        """Create the hub operators' institute and the first hub admin (an empty hub only)."""
+        with transaction(self.sessions) as session:
+            if session.scalar(select(func.count()).select_from(Member)):
+                raise Conflict("the hub already has members; use an admin token to add more")
+            now = self.clock()
+            session.add(Institute(id=institute, name=name, created_at=now))
+            member = Member(
+                id=uuid.uuid4().hex,
+                institute_id=institute,
+                email=email,
+                name=email,
+                role="hub-admin",
+                created_at=now,
+            )
+            session.add(member)
+            session.flush()
+            issued = self._issue(session, member.id, ["read", "write", "admin"], None)
+            append(session, "institute.created", institute, None, {"name": name}, now)
+            return member, issued
+
+    # institutes, members, tokens --------------------------------------------------------
+
+    def create_institute(self, actor: Actor, institute_id: str, name: str) -> Institute:
+        """Register an institute (hub admin)."""
+        self.check(actor, policy.hub_admin(actor), "institute.create", institute_id)
+        with transaction(self.sessions) as session:
+            if session.get(Institute, institute_id):
+                raise Conflict(f"institute '{institute_id}' exists")
+            institute = Institute(id=institute_id, name=name, created_at=self.clock())
+            session.add(institute)
+            append(
+                session,
+                "institute.created",
+                institute_id,
+                actor.member_id,
+                {"name": name},
+                self.clock(),
+            )
+            return institute
+
+    def institutes(self, actor: Actor) -> list[Institute]:
+        """Every institute (signed-in members)."""
+        self.check(actor, policy.signed_in(actor), "institute.list", "institutes")
+        with transaction(self.sessions) as session:
+            return list(session.scalars(select(Institute).order_by(Institute.id)))
+
+    def create_member(
+        self, actor: Actor, institute_id: str, email: str, name: str, role: str
+    ) -> Member:
+        """Add a member to an institute (its admins, or the hub's)."""
+        self.check(
+            actor, policy.institute_admin(actor, institute_id), "member.create", institute_id
+        )
+        allowed = ROLES if actor.hub_admin else INSTITUTE_ROLES
+        if role not in allowed:
+            raise BadRequest(f"role must be one of {', '.join(allowed)}")
+        with transaction(self.sessions) as session:
+            self._institute(session, institute_id)
+            if session.scalars(select(Member).where(Member.email == email)).first():
+                raise Conflict(f"a member with email {email} exists")
+            member = Member(
+                id=uuid.uuid4().hex,
+                institute_id=institute_id,
+                email=email,
+                name=name,
+                role=role,
+                created_at=self.clock(),
+            )
+            session.add(member)
+            return member
+
+    def members(self, actor: Actor, institute_id: str) -> list[Member]:
+        """An institute's members (its members, or hub admins)."""
+        self.check(actor, policy.institute_member(actor, institute_id), "member.list", institute_id)
+        with transaction(self.sessions) as session:
+            return list(
+                session.scalars(
+                    select(Member).where(Member.institute_id == institute_id).order_by(Member.email)
+                )
+            )
+
+    def create_token(
+        self, actor: Actor, member_id: str, scopes: list[str], expires_at: datetime | None
+    ) -> IssuedToken:
+        """Issue a token for a member (the member, or an admin of its institute)."""
+        with transaction(self.sessions) as session:
+            member = self._member(session, member_id)
+        if actor.member_id != member_id:
+            self.check(
+                actor, policy.institute_admin(actor, member.institute_id), "token.create", member_id
+            )
+        unknown = set(scopes) - {"read", "write", "admin"}
+        if not scopes or unknown:
+            raise BadRequest("scopes must be a non-empty subset of read, write, admin")
+        if expires_at is not None and expires_at <= self.clock():
+            raise BadRequest("expires_at must be in the future")
+        with transaction(self.sessions) as session:
+            return self._issue(session, member_id, scopes, expires_at)
+
+    def revoke_token(self, actor: Actor, token_id: str) -> ApiToken:
+        """Revoke a token from now on."""
+        with transaction(self.sessions) as session:
+            token = session.get(ApiToken, token_id)
+            if token is None:
+                raise NotFound(f"no token '{token_id}'")
+            member = self._member(session, token.member_id)
+        if actor.member_id != member.id:
+            self.check(
+                actor, policy.institute_admin(actor, member.institute_id), "token.revoke", token_id
+            )
+        with transaction(self.sessions) as session:
+            token = session.get(ApiToken, token_id)
+            assert token is not None
+            token.revoked_at = self.clock()
+            return token
+
+    def _issue(
+        self, session: Session, member_id: str, scopes: list[str], expires_at: datetime | None
+    ) -> IssuedToken:
+        secret = new_token()
+        row = ApiToken(
+            id=uuid.uuid4().hex,
+            member_id=member_id,
+            token_hash=token_hash(secret),
+            prefix=secret[:10],
+            scopes=sorted(scopes),
+            created_at=self.clock(),
+            expires_at=expires_at,
+        )
+        session.add(row)
+        return IssuedToken(row.id, secret, member_id, row.scopes, expires_at)
+
+    # keys --------------------------------------------------------------------------------
+
+    def register_key(
+        self,
+        actor: Actor,
+        institute_id: str,
+        record: PublicKeyRecord,
+        valid_from: datetime | None,
+        valid_until: datetime | None,
+    ) -> InstituteKey:
+        """Register an institute's public signing key."""
+        self.check(actor, policy.institute_admin(actor, institute_id), "key.register", institute_id)
+        if record.partner != institute_id:
+            raise BadRequest(f"the key belongs to '{record.partner}', not '{institute_id}'")
+        with transaction(self.sessions) as session:
+            self._institute(session, institute_id)
+            if session.get(InstituteKey, record.key_id):
+                raise Conflict(f"key {record.key_id} is registered")
+            start = valid_from or record.created
+            if valid_until is not None and valid_until <= start:
+                raise BadRequest("valid_until must be later than valid_from")
+            key = InstituteKey(
+                key_id=record.key_id,
+                institute_id=institute_id,
+                public_key=record.public_key,
+                created=record.created,
+                valid_from=start,
+                valid_until=valid_until,
+            )
+            session.add(key)
+            append(
+                session,
+                "key.registered",
+                record.key_id,
+                actor.member_id,
+                {"institute": institute_id},
+                self.clock(),
+            )
+            return key
+
+    def revoke_key(
+        self, actor: Actor, institute_id: str, key_id: str, reason: str | None
+    ) -> InstituteKey:
+        """Revoke a key from now on (earlier signatures stay valid)."""
+        self.check(actor, policy.institute_admin(actor, institute_id), "key.revoke", key_id)
+        with transaction(self.sessions) as session:
+            key = session.get(InstituteKey, key_id)
+            if key is None or key.institute_id != institute_id:
+                raise NotFound(f"'{institute_id}' has no key {key_id}")
+            if key.revoked_at is not None:
+                raise Conflict(f"key {key_id} was already revoked")
+            key.revoked_at, key.revocation_reason = self.clock(), reason
+            append(
+                session,
+                "key.revoked",
+                key_id,
+                actor.member_id,
+                {"institute": institute_id, "reason": reason},
+                self.clock(),
+            )
+            return key
+
+    def keys(self, actor: Actor, institute_id: str) -> list[InstituteKey]:
+        """An institute's public keys (signed-in members)."""
+        self.check(actor, policy.signed_in(actor), "key.list", institute_id)
+        with transaction(self.sessions) as session:
+            return list(
+                session.scalars(
+                    select(InstituteKey).where(InstituteKey.institute_id == institute_id)
+                )
+            )
+
+    # secondments -------------------------------------------------------------------------
+
+    def grant_secondment(
+        self,
+        actor: Actor,
+        member_id: str,
+        host: str,
+        exercise_id: str | None,
+        role: str,
+        starts_at: datetime,
+        ends_at: datetime,
+    ) -> Secondment:
+        """Second a member to a host institute's exercise (or all its exercises) for a time."""
+        self.check(actor, policy.institute_admin(actor, host), "secondment.grant", host)
+        if role not in INSTITUTE_ROLES:
+            raise BadRequest(f"role must be one of {', '.join(INSTITUTE_ROLES)}")
+        if ends_at <= starts_at:
+            raise BadRequest("ends_at must be later than starts_at")
+        with transaction(self.sessions) as session:
+            member = self._member(session, member_id)
+            self._institute(session, host)
+            if member.institute_id == host:
+                raise BadRequest("a member cannot be seconded to their own institute")
+            if exercise_id is not None:
+                self._exercise(session, exercise_id)
+            row = Secondment(
+                id=uuid.uuid4().hex,
+                member_id=member_id,
+                host_institute_id=host,
+                exercise_id=exercise_id,
+                role=role,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                created_by=actor.member_id or "",
+            )
+            session.add(row)
+            append(
+                session,
+                "secondment.granted",
+                row.id,
+                actor.member_id,
+                {
+                    "member": member_id,
+                    "host": host,
+                    "exercise": exercise_id,
+                    "role": role,
+                    "starts_at": starts_at.isoformat(),
+                    "ends_at": ends_at.isoformat(),
+                },
+                self.clock(),
+            )
+            return row
+
+    def revoke_secondment(self, actor: Actor, secondment_id: str) -> Secondment:
+        """End a secondment now."""
+        with transaction(self.sessions) as session:
+            row = session.get(Secondment, secondment_id)
+            if row is None:
+                raise NotFound(f"no secondment '{secondment_id}'")
+        self.check(
+            actor,
+            policy.institute_admin(actor, row.host_institute_id),
+            "secondment.revoke",
+            secondment_id,
+        )
+        with transaction(self.sessions) as session:
+            row = session.get(Secondment, secondment_id)
+            assert row is not None
+            if row.revoked_at is not None:
+                raise Conflict("the secondment was already revoked")
+            row.revoked_at = self.clock()
+            append(
+                session,
+                "secondment.revoked",
+                secondment_id,
+                actor.member_id,
+                {"member": row.member_id},
+                self.clock(),
+            )
+            return row
+
+    def secondments(self, actor: Actor, institute_id: str) -> list[Secondment]:
+        """Secondments hosted by an institute (its members, or hub admins)."""
+        self.check(
+            actor, policy.institute_member(actor, institute_id), "secondment.list", institute_id
+        )
+        with transaction(self.sessions) as session:
+            return list(
+                session.scalars(
+                    select(Secondment).where(Secondment.host_institute_id == institute_id)
+                )
+            )

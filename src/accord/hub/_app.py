@@ -1,0 +1,315 @@
+"""The hub's HTTP API (FastAPI; OpenAPI at /docs). Every route asks the one policy module."""
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, File, Header, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .. import __version__
+from .._util import AccordError
+from ..bundle import BundleLimits
+from ..identity import PublicKeyRecord
+from ._auth import Actor
+from ._base import as_dict
+from ._errors import BadRequest, HubError
+from ._service import Hub
+
+API = "/api/v1"
+Auth = Annotated[str | None, Header(alias="Authorization")]
+
+
+class InstituteIn(BaseModel):
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    name: str = Field(min_length=1)
+
+
+class MemberIn(BaseModel):
+    email: str = Field(min_length=3, max_length=254)
+    name: str = Field(min_length=1)
+    role: str
+
+
+class TokenIn(BaseModel):
+    scopes: list[str] = Field(default_factory=lambda: ["read", "write"])
+    expires_at: datetime | None = None
+
+
+class KeyIn(BaseModel):
+    key: PublicKeyRecord
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+class RevokeIn(BaseModel):
+    reason: str | None = None
+
+
+class SecondmentIn(BaseModel):
+    member_id: str
+    host_institute: str
+    exercise_id: str | None = None
+    role: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ExerciseIn(BaseModel):
+    protocol_yaml: str = Field(min_length=1)
+
+
+def create_app(hub: Hub) -> FastAPI:
+    """The FastAPI application serving `hub`."""
+    app = FastAPI(title="Accord hub", version=__version__, docs_url="/docs")
+    app.state.hub = hub
+
+    @app.exception_handler(HubError)
+    async def hub_error(_: Request, ex: HubError) -> JSONResponse:
+        return JSONResponse({"error": {"status": ex.status, "message": str(ex)}}, ex.status)
+
+    @app.exception_handler(AccordError)
+    async def accord_error(_: Request, ex: AccordError) -> JSONResponse:
+        status = 400 if ex.exit_code == 2 else 500
+        return JSONResponse({"error": {"status": status, "message": str(ex)}}, status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, ex: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in ex.errors()
+        )
+        return JSONResponse({"error": {"status": 422, "message": problems}}, 422)
+
+    def actor(authorization: str | None) -> Actor:
+        return hub.actor(authorization)
+
+    @app.get(f"{API}/health")
+    def health() -> dict[str, Any]:
+        return {"ok": True, "version": __version__}
+
+    @app.get(f"{API}/me")
+    def me(authorization: Auth = None) -> dict[str, Any]:
+        who = actor(authorization)
+        return {
+            "member_id": who.member_id,
+            "institute_id": who.institute_id,
+            "role": who.role,
+            "scopes": sorted(who.scopes),
+            "secondments": [s.__dict__ for s in who.secondments],
+        }
+
+    @app.post(f"{API}/institutes", status_code=201)
+    def create_institute(body: InstituteIn, authorization: Auth = None) -> dict[str, Any]:
+        row = hub.create_institute(actor(authorization), body.id, body.name)
+        return as_dict(row, "id", "name", "created_at")
+
+    @app.get(f"{API}/institutes")
+    def institutes(authorization: Auth = None) -> list[dict[str, Any]]:
+        return [
+            as_dict(r, "id", "name", "created_at") for r in hub.institutes(actor(authorization))
+        ]
+
+    @app.post(f"{API}/institutes/{{institute_id}}/members", status_code=201)
+    def create_member(
+        institute_id: str, body: MemberIn, authorization: Auth = None
+    ) -> dict[str, Any]:
+        row = hub.create_member(
+            actor(authorization), institute_id, body.email, body.name, body.role
+        )
+        return as_dict(row, "id", "institute_id", "email", "name", "role", "created_at")
+
+    @app.get(f"{API}/institutes/{{institute_id}}/members")
+    def members(institute_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
+        rows = hub.members(actor(authorization), institute_id)
+        return [
+            as_dict(r, "id", "institute_id", "email", "name", "role", "created_at") for r in rows
+        ]
+
+    @app.post(f"{API}/members/{{member_id}}/tokens", status_code=201)
+    def create_token(member_id: str, body: TokenIn, authorization: Auth = None) -> dict[str, Any]:
+        issued = hub.create_token(actor(authorization), member_id, body.scopes, body.expires_at)
+        return {
+            "id": issued.id,
+            "token": issued.token,
+            "member_id": issued.member_id,
+            "scopes": issued.scopes,
+            "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+            "note": "shown once: store it now",
+        }
+
+    @app.post(f"{API}/tokens/{{token_id}}/revoke")
+    def revoke_token(token_id: str, authorization: Auth = None) -> dict[str, Any]:
+        row = hub.revoke_token(actor(authorization), token_id)
+        return as_dict(row, "id", "member_id", "prefix", "revoked_at")
+
+    @app.post(f"{API}/institutes/{{institute_id}}/keys", status_code=201)
+    def register_key(institute_id: str, body: KeyIn, authorization: Auth = None) -> dict[str, Any]:
+        row = hub.register_key(
+            actor(authorization), institute_id, body.key, body.valid_from, body.valid_until
+        )
+        return _key(row)
+
+    @app.get(f"{API}/institutes/{{institute_id}}/keys")
+    def keys(institute_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
+        return [_key(r) for r in hub.keys(actor(authorization), institute_id)]
+
+    @app.post(f"{API}/institutes/{{institute_id}}/keys/{{key_id}}/revoke")
+    def revoke_key(
+        institute_id: str, key_id: str, body: RevokeIn, authorization: Auth = None
+    ) -> dict[str, Any]:
+        return _key(hub.revoke_key(actor(authorization), institute_id, key_id, body.reason))
+
+    @app.post(f"{API}/secondments", status_code=201)
+    def grant(body: SecondmentIn, authorization: Auth = None) -> dict[str, Any]:
+        row = hub.grant_secondment(
+            actor(authorization),
+            body.member_id,
+            body.host_institute,
+            body.exercise_id,
+            body.role,
+            body.starts_at,
+            body.ends_at,
+        )
+        return _secondment(row)
+
+    @app.get(f"{API}/institutes/{{institute_id}}/secondments")
+    def secondments(institute_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
+        return [_secondment(r) for r in hub.secondments(actor(authorization), institute_id)]
+
+    @app.post(f"{API}/secondments/{{secondment_id}}/revoke")
+    def revoke_secondment(secondment_id: str, authorization: Auth = None) -> dict[str, Any]:
+        return _secondment(hub.revoke_secondment(actor(authorization), secondment_id))
+
+    @app.post(f"{API}/exercises", status_code=201)
+    def create_exercise(body: ExerciseIn, authorization: Auth = None) -> dict[str, Any]:
+        return _exercise(hub.create_exercise(actor(authorization), body.protocol_yaml))
+
+    @app.get(f"{API}/exercises")
+    def exercises(authorization: Auth = None) -> list[dict[str, Any]]:
+        return [_exercise(e) for e in hub.exercises(actor(authorization))]
+
+    @app.get(f"{API}/exercises/{{exercise_id}}")
+    def exercise(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+        row, view = hub.exercise(actor(authorization), exercise_id)
+        return {
+            **_exercise(row),
+            "partners": sorted(view.partners),
+            "protocol_yaml": row.protocol_yaml,
+        }
+
+    for target in ("open", "closed", "published"):
+        verb = {"open": "open", "closed": "close", "published": "publish"}[target]
+
+        def transition(
+            exercise_id: str, authorization: Auth = None, _target: str = target
+        ) -> dict[str, Any]:
+            return _exercise(hub.transition(actor(authorization), exercise_id, _target))
+
+        app.post(f"{API}/exercises/{{exercise_id}}/{verb}", name=f"exercise_{verb}")(transition)
+
+    @app.post(f"{API}/exercises/{{exercise_id}}/submissions", status_code=201)
+    def submit(
+        exercise_id: str, bundle: Annotated[UploadFile, File()], authorization: Auth = None
+    ) -> JSONResponse:
+        who = actor(authorization)
+        with tempfile.TemporaryDirectory(prefix="accord-upload-") as temp:
+            path = Path(temp) / "bundle.accord"
+            _receive(bundle, path, BundleLimits().max_archive_bytes)
+            submission, created, deviations = hub.submit(who, exercise_id, path)
+        body = {
+            **as_dict(
+                submission,
+                "id",
+                "exercise_id",
+                "institute_id",
+                "bundle_sha256",
+                "key_id",
+                "submitted_at",
+            ),
+            "created": created,
+            "deviations": deviations,
+        }
+        return JSONResponse(body, 201 if created else 200)
+
+    @app.get(f"{API}/exercises/{{exercise_id}}/submissions")
+    def submissions(exercise_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
+        return hub.submissions(actor(authorization), exercise_id)
+
+    @app.get(f"{API}/exercises/{{exercise_id}}/results")
+    def results(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+        return hub.results(actor(authorization), exercise_id)
+
+    @app.get(f"{API}/exercises/{{exercise_id}}/scores")
+    def scores(
+        exercise_id: str,
+        run: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+        authorization: Auth = None,
+    ) -> dict[str, Any]:
+        return hub.scores(actor(authorization), exercise_id, run, limit, offset)
+
+    @app.get(f"{API}/ledger")
+    def ledger(
+        after: int = 0, limit: int = 1000, authorization: Auth = None
+    ) -> list[dict[str, Any]]:
+        return hub.ledger(actor(authorization), after, limit)
+
+    @app.get(f"{API}/ledger/verify")
+    def ledger_verify(authorization: Auth = None) -> dict[str, Any]:
+        return hub.verify_ledger(actor(authorization))
+
+    @app.get(f"{API}/audit")
+    def audit(
+        outcome: str | None = None, limit: int = 100, offset: int = 0, authorization: Auth = None
+    ) -> list[dict[str, Any]]:
+        return hub.audit_log(actor(authorization), outcome, limit, offset)
+
+    return app
+
+
+def _receive(upload: UploadFile, target: Path, limit: int) -> None:
+    size = 0
+    with target.open("wb") as stream:
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise BadRequest(f"the upload exceeds the bundle size limit of {limit} bytes")
+            stream.write(chunk)
+
+
+def _key(row: Any) -> dict[str, Any]:
+    return as_dict(
+        row,
+        "key_id",
+        "institute_id",
+        "public_key",
+        "created",
+        "valid_from",
+        "valid_until",
+        "revoked_at",
+        "revocation_reason",
+    )
+
+
+def _secondment(row: Any) -> dict[str, Any]:
+    return as_dict(
+        row,
+        "id",
+        "member_id",
+        "host_institute_id",
+        "exercise_id",
+        "role",
+        "starts_at",
+        "ends_at",
+        "revoked_at",
+    )
+
+
+def _exercise(row: Any) -> dict[str, Any]:
+    return as_dict(
+        row, "id", "name", "protocol_id", "state", "embargo_until", "created_at", "published_at"
+    )

@@ -1,0 +1,91 @@
+"""Tokens and the identity of a caller."""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..store import ApiToken, Member, Secondment
+from ._errors import Unauthenticated
+
+TOKEN_PREFIX = "acc_"
+ROLES = ("hub-admin", "institute-admin", "evaluator", "observer")
+INSTITUTE_ROLES = ("institute-admin", "evaluator", "observer")
+
+
+def new_token() -> str:
+    """A random bearer token (shown once, stored only as its hash)."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ActiveSecondment:
+    """A secondment in force now."""
+
+    host_institute: str
+    exercise_id: str | None  # None: all of the host's exercises
+    role: str
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is calling: a member with a role, their scopes and active secondments; or nobody."""
+
+    member_id: str | None = None
+    institute_id: str | None = None
+    role: str | None = None
+    scopes: frozenset[str] = frozenset()
+    secondments: tuple[ActiveSecondment, ...] = field(default=())
+
+    @property
+    def anonymous(self) -> bool:
+        """True for a caller without a token."""
+        return self.member_id is None
+
+    @property
+    def hub_admin(self) -> bool:
+        """True for the hub's administrators."""
+        return self.role == "hub-admin"
+
+
+ANONYMOUS = Actor()
+
+
+def resolve_actor(session: Session, authorization: str | None, now: datetime) -> Actor:
+    """The actor behind an `Authorization: Bearer ...` header (anonymous without one).
+
+    Raises:
+        Unauthenticated: For a malformed, unknown, expired or revoked token.
+    """
+    if not authorization:
+        return ANONYMOUS
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
+        raise Unauthenticated(
+            "send `Authorization: Bearer acc_...` with a token from `accord hub tokens create`"
+        )
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
+    ).first()
+    if row is None:
+        raise Unauthenticated("unknown token; create one with `accord hub tokens create`")
+    if row.revoked_at is not None and row.revoked_at <= now:
+        raise Unauthenticated(f"token {row.prefix}... was revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthenticated(f"token {row.prefix}... expired at {row.expires_at.isoformat()}")
+    member = session.get(Member, row.member_id)
+    assert member is not None
+    secondments = tuple(
+        ActiveSecondment(s.host_institute_id, s.exercise_id, s.role)
+        for s in session.scalars(select(Secondment).where(Secondment.member_id == member.id))
+        if s.starts_at <= now < s.ends_at and (s.revoked_at is None or now < s.revoked_at)
+    )
+    return Actor(member.id, member.institute_id, member.role, frozenset(row.scopes), secondments)

@@ -1,0 +1,124 @@
+"""What every hub operation shares: the store, the clock, the policy check and the audit log."""
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..protocol import Protocol, ProtocolError, parse_protocol
+from ..store import (
+    AuditEvent,
+    BlobStore,
+    Exercise,
+    ExercisePartner,
+    Institute,
+    Member,
+    session_factory,
+    transaction,
+)
+from . import _policy as policy
+from ._auth import Actor, resolve_actor
+from ._errors import BadRequest, Forbidden, NotFound
+
+Clock = Callable[[], datetime]
+STATES = ("draft", "open", "closed", "published")
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class HubBase:
+    """The store, blobs and clock, with the policy check and helpers the operations share."""
+
+    def __init__(self, engine: Engine, data_dir: Path, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.blobs = BlobStore(data_dir / "blobs")
+        self.incoming = data_dir / "incoming"
+        self.clock = clock
+        self.analysis_cache: dict[tuple[str, int], dict[str, Any]] = {}
+
+    # identity ----------------------------------------------------------------------------
+
+    def actor(self, authorization: str | None) -> Actor:
+        """Resolve a bearer token to an actor."""
+        with transaction(self.sessions) as session:
+            return resolve_actor(session, authorization, self.clock())
+
+    def check(self, actor: Actor, decision: policy.Decision, action: str, target: str) -> None:
+        """Raise Forbidden for a denial, after writing it to the audit log."""
+        if decision.allowed:
+            return
+        self.audit(actor, action, target, "deny", decision.reason)
+        raise Forbidden(f"{action} on {target}: {decision.reason}")
+
+    def audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str) -> None:
+        """Record an audit event in its own transaction."""
+        with transaction(self.sessions) as session:
+            session.add(
+                AuditEvent(
+                    at=self.clock(),
+                    actor=actor.member_id,
+                    institute_id=actor.institute_id,
+                    action=action,
+                    target=target,
+                    outcome=outcome,
+                    detail=detail,
+                )
+            )
+
+    # helpers -----------------------------------------------------------------------------
+
+    def _parse(self, protocol_yaml: str) -> Protocol:
+        try:
+            return parse_protocol(protocol_yaml, "the protocol", Path("."), resolve_tasks=False)
+        except ProtocolError as ex:
+            raise BadRequest(str(ex)) from None
+
+    @staticmethod
+    def _institute(session: Session, institute_id: str) -> Institute:
+        row = session.get(Institute, institute_id)
+        if row is None:
+            raise NotFound(f"no institute '{institute_id}'")
+        return row
+
+    @staticmethod
+    def _member(session: Session, member_id: str) -> Member:
+        row = session.get(Member, member_id)
+        if row is None:
+            raise NotFound(f"no member '{member_id}'")
+        return row
+
+    @staticmethod
+    def _exercise(session: Session, exercise_id: str) -> Exercise:
+        row = session.get(Exercise, exercise_id)
+        if row is None:
+            raise NotFound(f"no exercise '{exercise_id}'")
+        return row
+
+    @staticmethod
+    def _view(session: Session, exercise: Exercise) -> policy.ExerciseView:
+        partners = frozenset(
+            session.scalars(
+                select(ExercisePartner.institute_id).where(
+                    ExercisePartner.exercise_id == exercise.id
+                )
+            )
+        )
+        creator = session.get(Member, exercise.created_by)
+        owner = creator.institute_id if creator else ""
+        return policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")
+
+
+def as_dict(row: Any, *fields: str) -> dict[str, Any]:
+    """Selected attributes of a row, JSON-ready."""
+    out: dict[str, Any] = {}
+    for name in fields:
+        value = getattr(row, name)
+        out[name] = value.isoformat() if isinstance(value, datetime | date) else value
+    return out

@@ -1,0 +1,46 @@
+"""Hub errors, each with the HTTP status it maps to."""
+
+from .._util import AccordError
+
+
+class HubError(AccordError):
+    """A request the hub refuses; `status` is its HTTP status code."""
+
+    status = 400
+    exit_code = 2
+
+
+class BadRequest(HubError):
+    """Malformed or invalid input."""
+
+    status = 400
+
+
+class Unauthenticated(HubError):
+    """No valid token."""
+
+    status = 401
+
+
+class Forbidden(HubError):
+    """Authenticated but not allowed."""
+
+    status = 403
+
+
+class NotFound(HubError):
+    """No such resource (or not visible to the caller)."""
+
+    status = 404
+
+
+class Conflict(HubError):
+    """The resource's state does not allow the request."""
+
+    status = 409
+
+
+class Rejected(HubError):
+    """A submission that failed a check; nothing of it was stored."""
+
+    status = 422

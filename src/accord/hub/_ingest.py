@@ -1,0 +1,236 @@
+"""Submission ingestion: verify against registered keys, check conformance, store scores."""
+
+import json
+import uuid
+import zipfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import ijson
+import inspect_ai.log  # noqa: F401  (registers the zstd codec Inspect's archives use)
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from ..analysis import AnalysisError, score_to_float
+from ..bundle import BundleDocument, BundleError, open_bundle, verify_bundle
+from ..identity import Keyring, KeyringEntry, PublicKeyRecord
+from ..protocol import Protocol, partner_share, protocol_id
+from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
+from ._errors import Rejected
+
+BATCH = 5000
+_CONTENT_LEVELS = ("samples", "transcripts")
+
+
+def keyring_from_store(session: Session) -> Keyring:
+    """A keyring of every institute key registered on the hub."""
+    ring = Keyring()
+    for key in session.scalars(select(InstituteKey)):
+        record = PublicKeyRecord(
+            partner=key.institute_id,
+            key_id=key.key_id,
+            public_key=key.public_key,
+            created=key.created,
+        )
+        ring.keys.append(
+            KeyringEntry(
+                key=record,
+                valid_from=key.valid_from,
+                valid_until=key.valid_until,
+                revoked_at=key.revoked_at,
+                revocation_reason=key.revocation_reason,
+            )
+        )
+    return ring
+
+
+def verify_submission(
+    session: Session, exercise: Exercise, protocol: Protocol, path: Path
+) -> BundleDocument:
+    """Verify a bundle and its conformance to the exercise.
+
+    Raises:
+        Rejected: With the exact reason of the first failed check.
+    """
+    try:
+        verified = verify_bundle(
+            path, keyring_from_store(session), expected_protocol_id=exercise.protocol_id
+        )
+    except BundleError as ex:
+        raise Rejected(f"the bundle does not verify: {ex}") from None
+    document = verified.document
+    if protocol_id(protocol) != document.protocol_id:
+        raise Rejected("the bundle's protocol is not the exercise's")
+    if document.partner not in {p.id for p in protocol.partners}:
+        raise Rejected(f"'{document.partner}' is not a partner of this exercise")
+    owed = {(i.task, i.model) for i in partner_share(protocol, document.partner)}
+    for member in document.members:
+        if (member.task_id, member.model_id) not in owed:
+            raise Rejected(
+                f"'{document.partner}' is not assigned {member.task_id} x {member.model_id}"
+            )
+        expected = protocol.disclosure.level(member.task_id)
+        if member.disclosure != expected:
+            raise Rejected(
+                f"{member.name} was redacted to '{member.disclosure}', "
+                f"the protocol says '{expected}'"
+            )
+    for record in document.run_manifest.logs:
+        task, model = protocol.task(record.task_id), protocol.model(record.model_id)
+        run = f"{record.task_id} x {record.model_id}"
+        if record.status != "success":
+            raise Rejected(f"{run} did not finish (status {record.status})")
+        if record.model != model.model:
+            raise Rejected(f"{run} ran model {record.model}, the protocol names {model.model}")
+        if record.epochs != task.epochs:
+            raise Rejected(f"{run} ran {record.epochs} epochs, the protocol says {task.epochs}")
+        for key, value in protocol.generate_config(task.id).items():
+            if record.generate_config.get(key) != value:
+                raise Rejected(
+                    f"{run} ran with {key}={record.generate_config.get(key)!r}, "
+                    f"the protocol says {value!r}"
+                )
+    return document
+
+
+def store_submission(
+    session: Session,
+    exercise: Exercise,
+    protocol: Protocol,
+    document: BundleDocument,
+    bundle_sha256: str,
+    path: Path,
+    submitter: str,
+    now: datetime,
+) -> tuple[Submission, list[Deviation]]:
+    """Insert the submission, its runs, every sample score and any deviations (one transaction)."""
+    submission = Submission(
+        id=uuid.uuid4().hex,
+        exercise_id=exercise.id,
+        institute_id=document.partner,
+        bundle_sha256=bundle_sha256,
+        key_id=document.key_id,
+        signed_at=document.created,
+        submitted_at=now,
+        submitter_id=submitter,
+        verification={"run_manifest": document.run_manifest.model_dump(mode="json")},
+    )
+    session.add(submission)
+    session.flush()
+    deviations: list[Deviation] = []
+    with open_bundle(path) as opened:
+        for member in document.members:
+            record = document.run_manifest.log(member.task_id, member.model_id)
+            assert record is not None
+            run = Run(
+                id=uuid.uuid4().hex,
+                exercise_id=exercise.id,
+                submission_id=submission.id,
+                institute_id=document.partner,
+                task_id=member.task_id,
+                model_id=member.model_id,
+                log_sha256=member.sha256,
+                dataset_digest=record.dataset_digest,
+                task_version=str(record.task_version),
+                generate_config=record.generate_config,
+                disclosure=member.disclosure,
+                samples=record.samples,
+            )
+            session.add(run)
+            deviations += _digest_deviations(session, exercise, run, now)
+            session.flush()
+            cluster_key = protocol.task(member.task_id).cluster
+            keep_text = member.disclosure in _CONTENT_LEVELS
+            batch: list[dict[str, Any]] = []
+            for row in score_rows(opened.member(member.name), cluster_key, keep_text):
+                row["run_id"] = run.id
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    session.execute(insert(SampleScore), batch)
+                    batch = []
+            if batch:
+                session.execute(insert(SampleScore), batch)
+    session.add_all(deviations)
+    return submission, deviations
+
+
+def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[dict[str, Any]]:
+    """Every (sample, epoch, scorer) score of an `.eval` log, streamed member by member.
+
+    Each sample member is read with a streaming JSON parser (top-level items one at a time),
+    never as a full Inspect `EvalLog`.
+
+    Raises:
+        Rejected: For a score that is not numeric.
+    """
+    with zipfile.ZipFile(log) as archive:
+        for name in archive.namelist():
+            if not (name.startswith("samples/") and name.endswith(".json")):
+                continue
+            with archive.open(name) as stream:
+                sample = dict(ijson.kvitems(stream, "", use_float=True))
+            if sample.get("error"):
+                continue
+            metadata = sample.get("metadata") or {}
+            cluster = metadata.get(cluster_key) if cluster_key else None
+            for scorer, score in (sample.get("scores") or {}).items():
+                try:
+                    value = score_to_float(score.get("value"), f"{log.name}: sample {sample['id']}")
+                except AnalysisError as ex:
+                    raise Rejected(str(ex)) from None
+                yield {
+                    "sample_id": str(sample["id"]),
+                    "epoch": int(sample["epoch"]),
+                    "scorer": scorer,
+                    "value": value,
+                    "cluster": None if cluster is None else str(cluster),
+                    "answer": _text(score.get("answer")) if keep_text else None,
+                    "explanation": _text(score.get("explanation")) if keep_text else None,
+                }
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def _digest_deviations(
+    session: Session, exercise: Exercise, run: Run, now: datetime
+) -> list[Deviation]:
+    others = session.scalars(
+        select(Run).where(
+            Run.exercise_id == exercise.id,
+            Run.task_id == run.task_id,
+            Run.institute_id != run.institute_id,
+        )
+    ).all()
+    return [
+        Deviation(
+            id=uuid.uuid4().hex,
+            exercise_id=exercise.id,
+            run_id=run.id,
+            kind="dataset_digest",
+            detail=(
+                f"{run.institute_id}'s {run.task_id} dataset digest {run.dataset_digest} differs "
+                f"from {other.institute_id}'s {other.dataset_digest}: the partners did not run "
+                "the same samples"
+            ),
+            found_at=now,
+        )
+        for other in others
+        if other.dataset_digest != run.dataset_digest
+    ]
+
+
+def bundle_partner(path: Path) -> str | None:
+    """The partner a bundle claims to be from (unverified; for authorization before checks)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = json.loads(archive.read("bundle.json"))
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    partner = data.get("partner") if isinstance(data, dict) else None
+    return partner if isinstance(partner, str) else None

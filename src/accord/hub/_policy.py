@@ -1,0 +1,160 @@
+"""The one authorization policy: every route (and the web UI) asks it, and denials are audited.
+
+Roles: `hub-admin` (everything), and per institute `institute-admin`, `evaluator`,
+`observer`. An exercise and its results are visible to members of its partner institutes and
+to members seconded to it while the secondment is active; to everyone else only once
+published, and then only in aggregate. Per-sample scores never go beyond the partners.
+"""
+
+from dataclasses import dataclass
+
+from ._auth import Actor
+
+READ, WRITE, ADMIN = "read", "write", "admin"
+
+
+@dataclass(frozen=True)
+class ExerciseView:
+    """What the policy needs to know about an exercise."""
+
+    id: str
+    owner: str  # the institute that created it
+    partners: frozenset[str]
+    published: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Allow or deny, with the reason for a denial."""
+
+    allowed: bool
+    reason: str = ""
+
+
+ALLOW = Decision(True)
+
+
+def _deny(reason: str) -> Decision:
+    return Decision(False, reason)
+
+
+def _scope(actor: Actor, scope: str) -> Decision | None:
+    if actor.anonymous:
+        return _deny("sign in: send a bearer token")
+    if scope not in actor.scopes and ADMIN not in actor.scopes:
+        return _deny(f"the token lacks the '{scope}' scope")
+    return None
+
+
+def _insider_role(actor: Actor, exercise: ExerciseView) -> str | None:
+    """The role the actor holds inside an exercise: as a partner member or an active secondee."""
+    if actor.institute_id in exercise.partners:
+        return actor.role
+    for s in actor.secondments:
+        if s.host_institute in exercise.partners and s.exercise_id in (None, exercise.id):
+            return s.role
+    return None
+
+
+def hub_admin(actor: Actor, scope: str = ADMIN) -> Decision:
+    """Hub-wide administration."""
+    denied = _scope(actor, scope)
+    if denied:
+        return denied
+    return ALLOW if actor.hub_admin else _deny("only a hub administrator may do this")
+
+
+def signed_in(actor: Actor) -> Decision:
+    """Anything a signed-in member may read (public keys, the institute list, the ledger)."""
+    return _scope(actor, READ) or ALLOW
+
+
+def institute_admin(actor: Actor, institute: str) -> Decision:
+    """Administration of one institute (members, tokens, keys, secondments it hosts)."""
+    denied = _scope(actor, ADMIN)
+    if denied:
+        return denied
+    if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id == institute):
+        return ALLOW
+    return _deny(f"only an administrator of '{institute}' (or of the hub) may do this")
+
+
+def institute_member(actor: Actor, institute: str) -> Decision:
+    """Reading an institute's own records."""
+    denied = _scope(actor, READ)
+    if denied:
+        return denied
+    if actor.hub_admin or actor.institute_id == institute:
+        return ALLOW
+    return _deny(f"only members of '{institute}' may see this")
+
+
+def create_exercise(actor: Actor, partners: frozenset[str]) -> Decision:
+    """Creating an exercise from a protocol: the hub, or an admin of one of its partners."""
+    denied = _scope(actor, WRITE)
+    if denied:
+        return denied
+    if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id in partners):
+        return ALLOW
+    return _deny("only an administrator of a partner institute (or of the hub) may create it")
+
+
+def manage_exercise(actor: Actor, exercise: ExerciseView) -> Decision:
+    """Opening, closing and publishing: the hub, or an admin of the owning institute."""
+    denied = _scope(actor, WRITE)
+    if denied:
+        return denied
+    if actor.hub_admin or (
+        actor.role == "institute-admin" and actor.institute_id == exercise.owner
+    ):
+        return ALLOW
+    return _deny(f"only an administrator of '{exercise.owner}' (or of the hub) may do this")
+
+
+def see_exercise(actor: Actor, exercise: ExerciseView) -> Decision:
+    """The exercise and its aggregate results: insiders always, everyone once published."""
+    if exercise.published:
+        return ALLOW
+    denied = _scope(actor, READ)
+    if denied:
+        return denied
+    if actor.hub_admin or _insider_role(actor, exercise) is not None:
+        return ALLOW
+    return _deny("the exercise is visible only to its partners until it is published")
+
+
+def see_samples(actor: Actor, exercise: ExerciseView) -> Decision:
+    """Per-sample scores and submissions: insiders only, before and after publication."""
+    denied = _scope(actor, READ)
+    if denied:
+        return denied
+    if actor.hub_admin or _insider_role(actor, exercise) is not None:
+        return ALLOW
+    return _deny("per-sample results are visible only to the exercise's partners")
+
+
+def submit(actor: Actor, exercise: ExerciseView, bundle_partner: str | None) -> Decision:
+    """Submitting a bundle: an evaluator or admin of the bundle's partner, or such a secondee."""
+    denied = _scope(actor, WRITE)
+    if denied:
+        return denied
+    writers = ("institute-admin", "evaluator")
+    if actor.institute_id in exercise.partners and actor.role in writers:
+        if bundle_partner in (None, actor.institute_id):
+            return ALLOW
+        return _deny(f"members of '{actor.institute_id}' cannot submit '{bundle_partner}'s bundle")
+    for s in actor.secondments:
+        covers = s.host_institute in exercise.partners and s.exercise_id in (None, exercise.id)
+        if covers and s.role in writers and bundle_partner in (None, s.host_institute):
+            return ALLOW
+    return _deny("only evaluators of the bundle's partner institute may submit it")
+
+
+def see_audit(actor: Actor) -> Decision:
+    """The audit log: hub admins (all) and institute admins (their institute's events)."""
+    denied = _scope(actor, READ)
+    if denied:
+        return denied
+    if actor.hub_admin or actor.role == "institute-admin":
+        return ALLOW
+    return _deny("only administrators may read the audit log")
