@@ -1,0 +1,149 @@
+"""`accord exercise`, `accord submit`, `accord results`: working with a hub over HTTP."""
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from ..analysis import AnalysisResult
+from ._console import out, print_json
+from .analyze import print_tables
+from .hub import HubOption, JsonFlag, TokenOption, _show, _table, client
+
+exercise_app = typer.Typer(help="Create, list and move exercises on a hub.", no_args_is_help=True)
+
+
+@exercise_app.command("create")
+def create(
+    protocol: Path = typer.Argument(..., help="The protocol YAML file.", show_default=False),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """Create an exercise (a draft) from a protocol.
+
+    Example: `accord exercise create protocol.yaml --hub http://127.0.0.1:8000`
+    """
+    from ..protocol import load_protocol
+
+    load_protocol(protocol, resolve_tasks=False)  # fail here, with lines, before the hub does
+    _show(
+        client(hub, token).call(
+            "POST", "/exercises", json={"protocol_yaml": protocol.read_text(encoding="utf-8")}
+        ),
+        json_output,
+    )
+
+
+@exercise_app.command("list")
+def list_exercises(
+    hub: str | None = HubOption, token: str | None = TokenOption, json_output: bool = JsonFlag
+) -> None:
+    """List the exercises you may see.
+
+    Example: `accord exercise list`
+    """
+    rows = client(hub, token).call("GET", "/exercises")
+    _table(
+        rows,
+        ("id", "state", "protocol_id", "embargo_until", "published_at"),
+        "Exercises",
+        json_output,
+    )
+
+
+@exercise_app.command("status")
+def status(
+    exercise: str = typer.Argument(..., help="Exercise id.", show_default=False),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """Show an exercise: state, partners, embargo.
+
+    Example: `accord exercise status refusal-pilot`
+    """
+    data = client(hub, token).call("GET", f"/exercises/{exercise}")
+    data.pop("protocol_yaml", None)
+    _show(data, json_output)
+
+
+def _transition(verb: str) -> None:
+    def command(
+        exercise: str = typer.Argument(..., help="Exercise id.", show_default=False),
+        hub: str | None = HubOption,
+        token: str | None = TokenOption,
+        json_output: bool = JsonFlag,
+    ) -> None:
+        _show(client(hub, token).call("POST", f"/exercises/{exercise}/{verb}"), json_output)
+
+    command.__doc__ = (
+        f"{verb.capitalize()} an exercise (draft -> open -> closed -> published).\n\n"
+        f"Example: `accord exercise {verb} refusal-pilot`"
+    )
+    exercise_app.command(verb)(command)
+
+
+for _verb in ("open", "close", "publish"):
+    _transition(_verb)
+
+
+def submit_command(
+    bundle: Path = typer.Argument(..., help="The bundle file (*.accord).", show_default=False),
+    exercise: str = typer.Option(..., "--exercise", "-e", help="Exercise id."),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """Submit a signed bundle to an exercise; the hub verifies and ingests it.
+
+    Submitting the same bundle again is harmless (the stored submission is returned).
+
+    Example: `accord submit inst-a-ab12.accord --exercise refusal-pilot`
+    """
+    result = client(hub, token).submit(exercise, bundle)
+    if json_output:
+        print_json(result)
+        return
+    verb = "accepted" if result["created"] else "already accepted (same bundle)"
+    out.print(f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}")
+    for deviation in result["deviations"]:
+        out.print(f"[yellow]deviation[/]: {deviation}")
+
+
+def results_command(
+    exercise: str = typer.Argument(..., help="Exercise id.", show_default=False),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """Show an exercise's results: runs, deviations, the analysis and the ledger head.
+
+    Example: `accord results refusal-pilot --json`
+    """
+    data = client(hub, token).call("GET", f"/exercises/{exercise}/results")
+    if json_output:
+        print_json(data)
+        return
+    table = Table(
+        "institute",
+        "task",
+        "model",
+        "samples",
+        "dataset digest",
+        title=f"Runs of {exercise} ({data['state']})",
+    )
+    for run in data["runs"]:
+        table.add_row(
+            run["institute_id"],
+            run["task_id"],
+            run["model_id"],
+            str(run["samples"]),
+            run["dataset_digest"][:19],
+        )
+    out.print(table)
+    for deviation in data["deviations"]:
+        out.print(f"[yellow]deviation[/]: {deviation['detail']}")
+    if data["analysis"]:
+        print_tables(AnalysisResult.model_validate(data["analysis"]))
+    out.print(f"ledger head: {data['ledger_head']}")

@@ -1,0 +1,85 @@
+"""An HTTP client for the hub (what `accord exercise`, `submit`, `results` and admin use)."""
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .._util import InputError, OperationError
+
+CONFIG_FILE = Path(os.environ.get("ACCORD_CONFIG", Path.home() / ".config" / "accord" / "hub.toml"))
+
+
+def hub_settings(url: str | None, token: str | None) -> tuple[str, str | None]:
+    """Hub URL and token: flags first, then ACCORD_HUB_URL / ACCORD_TOKEN, then the config file.
+
+    The config file (~/.config/accord/hub.toml, or $ACCORD_CONFIG) holds `url = "..."` and
+    `token = "..."`.
+
+    Raises:
+        InputError: When no hub URL is given anywhere, or the config file is malformed.
+    """
+    config: dict[str, Any] = {}
+    if CONFIG_FILE.is_file():
+        try:
+            config = tomllib.loads(CONFIG_FILE.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as ex:
+            raise InputError(f"{CONFIG_FILE} is not valid TOML: {ex}") from None
+    url = url or os.environ.get("ACCORD_HUB_URL") or config.get("url")
+    token = token or os.environ.get("ACCORD_TOKEN") or config.get("token")
+    if not url:
+        raise InputError(
+            f'no hub URL: pass --hub, set ACCORD_HUB_URL, or put url = "..." in {CONFIG_FILE}'
+        )
+    return str(url).rstrip("/"), token
+
+
+class HubClient:
+    """Calls to a hub's API; errors come back as AccordErrors with the hub's message."""
+
+    def __init__(self, url: str, token: str | None, timeout: float = 120.0) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=f"{url}/api/v1", headers=headers, timeout=timeout)
+        self.url = url
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request; the JSON body of a success, or an error naming the hub's reason."""
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as ex:
+            raise OperationError(
+                f"cannot reach the hub at {self.url}: {ex}; is it running?"
+            ) from None
+        if response.is_success:
+            return response.json()
+        try:
+            message = response.json()["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:500]
+        error = InputError if response.status_code in (400, 404, 409, 422) else OperationError
+        raise error(f"the hub refused {method} {path} ({response.status_code}): {message}")
+
+    def submit(self, exercise: str, bundle: Path) -> Any:
+        """Upload a bundle to an exercise."""
+        try:
+            stream = bundle.open("rb")
+        except OSError as ex:
+            raise InputError(f"cannot read bundle {bundle}: {ex.strerror}") from None
+        with stream:
+            return self.call(
+                "POST",
+                f"/exercises/{exercise}/submissions",
+                files={"bundle": (bundle.name, stream)},
+            )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+
+def dumps(data: Any) -> str:
+    """Indented JSON for printing."""
+    return json.dumps(data, indent=2)
