@@ -1,12 +1,15 @@
 """`accord demo`: a whole joint exercise on one machine, offline, with stand-in models."""
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+import yaml
 
 from ..analysis import analyze, load_runs
 from ..bundle import build_bundle, verify_bundle
+from ..hub import HubClient, create_app, open_hub, serve_in_background
 from ..identity import Keyring, load_private_key, load_public_record, write_key_pair, write_keyring
 from ..protocol import load_protocol, protocol_id, write_example
 from ..run import compare_runs, plan_share, run_share
@@ -59,4 +62,53 @@ def demo(
         )
         verified = verify_bundle(built.path, keyring, expected_protocol_id=pid)
         out.print(f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]")
+    _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
     out.print(f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`")
+
+
+def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path) -> None:
+    """An embedded hub: institutes, members, keys, the exercise, both submissions, results."""
+    hub_dir = directory / "hub"
+    shutil.rmtree(hub_dir, ignore_errors=True)
+    hub = open_hub(str(hub_dir / "hub.db"), hub_dir)
+    _, admin = hub.bootstrap("hub", "Hub operators", "admin@hub.local")
+    with serve_in_background(create_app(hub)) as url:
+        api = HubClient(url, admin.token)
+        tokens = {}
+        for partner in yaml.safe_load(protocol_yaml)["partners"]:
+            pid = partner["id"]
+            api.call("POST", "/institutes", json={"id": pid, "name": partner["name"]})
+            member = api.call(
+                "POST",
+                f"/institutes/{pid}/members",
+                json={
+                    "email": f"evaluator@{pid}.example",
+                    "name": f"{pid} evaluator",
+                    "role": "evaluator",
+                },
+            )
+            tokens[pid] = api.call(
+                "POST", f"/members/{member['id']}/tokens", json={"scopes": ["read", "write"]}
+            )["token"]
+            record = load_public_record(keys_dir / f"{pid}.pub.json")
+            api.call(
+                "POST", f"/institutes/{pid}/keys", json={"key": record.model_dump(mode="json")}
+            )
+        api.call("POST", "/exercises", json={"protocol_yaml": protocol_yaml})
+        api.call("POST", f"/exercises/{exercise}/open")
+        out.print(f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open")
+        for pid, token in tokens.items():
+            partner_api = HubClient(url, token)
+            result = partner_api.submit(exercise, directory / "bundles" / f"{pid}.accord")
+            out.print(
+                f"  {pid} submitted its bundle: accepted, {len(result['deviations'])} deviation(s)"
+            )
+            partner_api.close()
+        results = api.call("GET", f"/exercises/{exercise}/results")
+        verdicts = ", ".join(
+            f"{r['task']} x {r['model']}: {r['verdict']}"
+            for r in results["analysis"]["replications"]
+        )
+        out.print(f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}")
+        out.print(f"  ledger head: {results['ledger_head']}")
+        api.close()

@@ -3,6 +3,8 @@
 from ._app import create_app
 from ._auth import ANONYMOUS, ROLES, Actor
 from ._base import utc_now
+from ._client import HubClient, hub_settings
+from ._embedded import serve_in_background
 from ._errors import BadRequest, Conflict, Forbidden, HubError, NotFound, Rejected, Unauthenticated
 from ._policy import ExerciseView
 from ._service import Hub
@@ -17,11 +19,14 @@ __all__ = [
     "ExerciseView",
     "Forbidden",
     "Hub",
+    "HubClient",
     "HubError",
     "NotFound",
     "Rejected",
     "Unauthenticated",
     "create_app",
+    "hub_settings",
     "open_hub",
+    "serve_in_background",
     "utc_now",
 ]
