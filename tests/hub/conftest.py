@@ -1,7 +1,5 @@
 """Hubs on SQLite and PostgreSQL, and a set of real signed bundles to submit to them."""
 
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,41 +14,9 @@ from accord.hub import Hub, create_app, open_hub
 from accord.identity import PublicKeyRecord, load_private_key, write_key_pair
 from accord.protocol import load_protocol
 from accord.run import plan_share, run_share
-from tests.conftest import example_data
+from tests.conftest import BACKENDS, example_data
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def postgres_available() -> bool:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN, connect_timeout=3):
-            return True
-    except Exception:
-        return False
-
-
-PG = postgres_available()
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG, reason="no PostgreSQL server answers at 127.0.0.1:5432 (CI starts one)"))]
-
-
-@pytest.fixture
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the requested backend."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "hub.db")
-        return
-    import psycopg
-
-    name = f"accord_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+__all__ = ["BACKENDS"]
 
 
 class Clock:
@@ -93,18 +59,43 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     for partner in ("inst-a", "inst-b"):
         result = run_share(plan_share(protocol, partner, root / partner), display="none", limit=6)
         assert result.complete
-        out[partner] = build_bundle(result.out_dir, protocol, load_private_key(keys[partner].private_key), root / f"{partner}.accord").path
+        out[partner] = build_bundle(
+            result.out_dir,
+            protocol,
+            load_private_key(keys[partner].private_key),
+            root / f"{partner}.accord",
+        ).path
     jsonl = root / "p" / "refusal_data.jsonl"
     jsonl.write_text(jsonl.read_text().replace("steal a car", "steal a van", 1))
     other = run_share(plan_share(protocol, "inst-b", root / "b-other"), display="none", limit=6)
-    b_other = build_bundle(other.out_dir, protocol, load_private_key(keys["inst-b"].private_key), root / "b-other.accord").path
+    b_other = build_bundle(
+        other.out_dir,
+        protocol,
+        load_private_key(keys["inst-b"].private_key),
+        root / "b-other.accord",
+    ).path
     data["name"] = "another-protocol"
     other_path = root / "p" / "other.yaml"
     other_path.write_text(yaml.safe_dump(data, sort_keys=False))
     other_protocol = load_protocol(other_path)
-    a_other = run_share(plan_share(other_protocol, "inst-a", root / "a-other"), display="none", limit=2)
-    a_wrong = build_bundle(a_other.out_dir, other_protocol, load_private_key(keys["inst-a"].private_key), root / "a-other.accord").path
-    return Bundles(path.read_text(), "refusal-pilot", out["inst-a"], out["inst-b"], b_other, a_wrong, {p: k.record for p, k in keys.items()})
+    a_other = run_share(
+        plan_share(other_protocol, "inst-a", root / "a-other"), display="none", limit=2
+    )
+    a_wrong = build_bundle(
+        a_other.out_dir,
+        other_protocol,
+        load_private_key(keys["inst-a"].private_key),
+        root / "a-other.accord",
+    ).path
+    return Bundles(
+        path.read_text(),
+        "refusal-pilot",
+        out["inst-a"],
+        out["inst-b"],
+        b_other,
+        a_wrong,
+        {p: k.record for p, k in keys.items()},
+    )
 
 
 @dataclass
@@ -131,7 +122,12 @@ def build_world(database: str, tmp_path: Path, bundles: Bundles) -> World:
     client = TestClient(create_app(hub))
     world = World(hub, client, clock, {"hub-admin": admin.token}, {})
     for institute in ("inst-a", "inst-b", "inst-c"):
-        assert world.call("hub-admin", "POST", "/institutes", json={"id": institute, "name": institute}).status_code == 201
+        assert (
+            world.call(
+                "hub-admin", "POST", "/institutes", json={"id": institute, "name": institute}
+            ).status_code
+            == 201
+        )
     people = {
         "a-admin": ("inst-a", "institute-admin"),
         "a-evaluator": ("inst-a", "evaluator"),
@@ -143,13 +139,25 @@ def build_world(database: str, tmp_path: Path, bundles: Bundles) -> World:
         "b-admin": ("inst-b", "institute-admin"),
     }
     for who, (institute, role) in people.items():
-        member = world.call("hub-admin", "POST", f"/institutes/{institute}/members", json={"email": f"{who}@x.example", "name": who, "role": role})
+        member = world.call(
+            "hub-admin",
+            "POST",
+            f"/institutes/{institute}/members",
+            json={"email": f"{who}@x.example", "name": who, "role": role},
+        )
         assert member.status_code == 201, member.text
         world.members[who] = member.json()["id"]
         scopes = ["read", "write", "admin"] if role == "institute-admin" else ["read", "write"]
-        token = world.call("hub-admin", "POST", f"/members/{member.json()['id']}/tokens", json={"scopes": scopes})
+        token = world.call(
+            "hub-admin", "POST", f"/members/{member.json()['id']}/tokens", json={"scopes": scopes}
+        )
         world.tokens[who] = token.json()["token"]
     for partner, record in bundles.keys.items():
-        response = world.call("hub-admin", "POST", f"/institutes/{partner}/keys", json={"key": record.model_dump(mode="json")})
+        response = world.call(
+            "hub-admin",
+            "POST",
+            f"/institutes/{partner}/keys",
+            json={"key": record.model_dump(mode="json")},
+        )
         assert response.status_code == 201, response.text
     return world

@@ -11,13 +11,22 @@ from tests.hub.conftest import BACKENDS, Bundles, build_world
 
 def submit(world, who: str, exercise: str, bundle: Path):  # type: ignore[no-untyped-def]
     with bundle.open("rb") as stream:
-        return world.call(who, "POST", f"/exercises/{exercise}/submissions", files={"bundle": ("b.accord", stream)})
+        return world.call(
+            who,
+            "POST",
+            f"/exercises/{exercise}/submissions",
+            files={"bundle": ("b.accord", stream)},
+        )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_exercise_lifecycle_submissions_and_results(database: str, tmp_path: Path, bundles: Bundles) -> None:
+def test_exercise_lifecycle_submissions_and_results(
+    database: str, tmp_path: Path, bundles: Bundles
+) -> None:
     world = build_world(database, tmp_path, bundles)
-    created = world.call("a-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml})
+    created = world.call(
+        "a-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
+    )
     assert created.status_code == 201, created.text
     exercise = created.json()["id"]
     assert created.json()["state"] == "draft"
@@ -29,28 +38,44 @@ def test_exercise_lifecycle_submissions_and_results(database: str, tmp_path: Pat
     assert first.json()["created"] is True and first.json()["institute_id"] == "inst-a"
     counts = world.hub.counts()
     again = submit(world, "a-evaluator", exercise, bundles.a)
-    assert again.status_code == 200 and again.json()["id"] == first.json()["id"] and again.json()["created"] is False
+    assert (
+        again.status_code == 200
+        and again.json()["id"] == first.json()["id"]
+        and again.json()["created"] is False
+    )
     assert world.hub.counts() == counts  # idempotent: nothing added
     assert submit(world, "b-evaluator", exercise, bundles.b).status_code == 201
 
     results = world.call("a-observer", "GET", f"/exercises/{exercise}/results").json()
-    assert {(r["institute_id"], r["model_id"]) for r in results["runs"]} == {("inst-a", "subject"), ("inst-a", "ref"), ("inst-b", "subject")}
+    assert {(r["institute_id"], r["model_id"]) for r in results["runs"]} == {
+        ("inst-a", "subject"),
+        ("inst-a", "ref"),
+        ("inst-b", "subject"),
+    }
     assert results["deviations"] == []
     analysis = results["analysis"]
     assert [r["verdict"] for r in analysis["replications"]] == ["consistent"]
     assert any(e["partner"] is None for e in analysis["estimates"])  # pooled over comparable runs
     assert results["ledger_head"].startswith("sha256:")
 
-    page = world.call("b-evaluator", "GET", f"/exercises/{exercise}/scores", params={"limit": 5, "offset": 0}).json()
+    page = world.call(
+        "b-evaluator", "GET", f"/exercises/{exercise}/scores", params={"limit": 5, "offset": 0}
+    ).json()
     assert len(page["items"]) == 5
-    assert all(item["answer"] in ("refused", "answered") for item in page["items"])  # disclosure: samples
+    assert all(
+        item["answer"] in ("refused", "answered") for item in page["items"]
+    )  # disclosure: samples
     total = world.hub.counts()["sample_scores"]
     assert total == (6 * 2) * 3  # 6 samples x 2 epochs x 3 runs, one scorer
-    everything = world.call("b-evaluator", "GET", f"/exercises/{exercise}/scores", params={"limit": 1000}).json()["items"]
+    everything = world.call(
+        "b-evaluator", "GET", f"/exercises/{exercise}/scores", params={"limit": 1000}
+    ).json()["items"]
     assert len(everything) == total
 
     for verb, state in (("close", "closed"), ("publish", "published")):
-        assert world.call("a-admin", "POST", f"/exercises/{exercise}/{verb}").json()["state"] == state
+        assert (
+            world.call("a-admin", "POST", f"/exercises/{exercise}/{verb}").json()["state"] == state
+        )
     public = world.call("anonymous", "GET", f"/exercises/{exercise}/results")
     assert public.status_code == 200 and public.json()["analysis"]["estimates"]
     assert "log_sha256" not in public.json()["runs"][0]  # outsiders see aggregates only
@@ -58,7 +83,13 @@ def test_exercise_lifecycle_submissions_and_results(database: str, tmp_path: Pat
 
     kinds = [e["kind"] for e in world.call("a-observer", "GET", "/ledger").json()]
     assert kinds.count("submission.accepted") == 2
-    assert {"exercise.created", "exercise.opened", "exercise.closed", "exercise.published", "key.registered"} <= set(kinds)
+    assert {
+        "exercise.created",
+        "exercise.opened",
+        "exercise.closed",
+        "exercise.published",
+        "key.registered",
+    } <= set(kinds)
     verify = world.call("a-observer", "GET", "/ledger/verify").json()
     assert verify["ok"] is True and verify["entries"] == len(kinds)
 
@@ -68,9 +99,13 @@ def test_exercise_lifecycle_submissions_and_results(database: str, tmp_path: Pat
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_rejected_submissions_leave_nothing_behind(database: str, tmp_path: Path, bundles: Bundles) -> None:
+def test_rejected_submissions_leave_nothing_behind(
+    database: str, tmp_path: Path, bundles: Bundles
+) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call("hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}).json()["id"]
+    exercise = world.call(
+        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
+    ).json()["id"]
     world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
     before = world.hub.counts()
     tampered = tmp_path / "tampered.accord"
@@ -86,7 +121,9 @@ def test_rejected_submissions_leave_nothing_behind(database: str, tmp_path: Path
         assert response.status_code == 422, response.text
         assert reason in response.json()["error"]["message"]
     after = world.hub.counts()
-    assert {k: v for k, v in after.items() if k != "ledger"} == {k: v for k, v in before.items() if k != "ledger"}
+    assert {k: v for k, v in after.items() if k != "ledger"} == {
+        k: v for k, v in before.items() if k != "ledger"
+    }
     ledger = world.call("hub-admin", "GET", "/ledger", params={"after": before["ledger"]}).json()
     assert [e["kind"] for e in ledger] == ["submission.rejected", "submission.rejected"]
     assert "does not verify" in ledger[0]["payload"]["reason"]
@@ -94,18 +131,28 @@ def test_rejected_submissions_leave_nothing_behind(database: str, tmp_path: Path
     denied = submit(world, "a-evaluator", exercise, bundles.b)
     assert denied.status_code == 403
     audit = world.call("hub-admin", "GET", "/audit", params={"outcome": "deny"}).json()
-    assert audit[0]["action"] == "submission.create" and audit[0]["actor"] == world.members["a-evaluator"]
+    assert (
+        audit[0]["action"] == "submission.create"
+        and audit[0]["actor"] == world.members["a-evaluator"]
+    )
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
-def test_disagreeing_dataset_digests_are_recorded_as_deviations(database: str, tmp_path: Path, bundles: Bundles) -> None:
+def test_disagreeing_dataset_digests_are_recorded_as_deviations(
+    database: str, tmp_path: Path, bundles: Bundles
+) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call("hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}).json()["id"]
+    exercise = world.call(
+        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
+    ).json()["id"]
     world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
     assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 201
     response = submit(world, "b-evaluator", exercise, bundles.b_other_data)
     assert response.status_code == 201
-    assert response.json()["deviations"] and "did not run the same samples" in response.json()["deviations"][0]
+    assert (
+        response.json()["deviations"]
+        and "did not run the same samples" in response.json()["deviations"][0]
+    )
     results = world.call("a-evaluator", "GET", f"/exercises/{exercise}/results").json()
     assert results["deviations"][0]["kind"] == "dataset_digest"
     [replication] = results["analysis"]["replications"]
@@ -115,7 +162,9 @@ def test_disagreeing_dataset_digests_are_recorded_as_deviations(database: str, t
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_ledger_tampering_is_detected(database: str, tmp_path: Path, bundles: Bundles) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call("hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}).json()["id"]
+    exercise = world.call(
+        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
+    ).json()["id"]
     world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
     assert world.call("hub-admin", "GET", "/ledger/verify").json()["ok"]
     engine = make_engine(database)
@@ -130,15 +179,25 @@ def test_ledger_tampering_is_detected(database: str, tmp_path: Path, bundles: Bu
     }
     for kind, statements in tampers.items():
         with engine.begin() as connection:
-            snapshot = connection.execute(text("SELECT * FROM ledger ORDER BY seq")).mappings().all()
+            snapshot = (
+                connection.execute(text("SELECT * FROM ledger ORDER BY seq")).mappings().all()
+            )
             for statement in statements:
                 connection.execute(text(statement))
         check = world.call("hub-admin", "GET", "/ledger/verify").json()
-        assert check["ok"] is False and check["first_broken"] == (4 if kind == "delete" else 3), (kind, check)
+        assert check["ok"] is False and check["first_broken"] == (4 if kind == "delete" else 3), (
+            kind,
+            check,
+        )
         with engine.begin() as connection:  # restore
             connection.execute(text("DELETE FROM ledger"))
             for row in snapshot:
-                connection.execute(text("INSERT INTO ledger (seq, at, kind, subject, actor, payload, prev_hash, hash) VALUES (:seq, :at, :kind, :subject, :actor, :payload, :prev_hash, :hash)"), {**row, "payload": _json(row["payload"])})
+                connection.execute(
+                    text(
+                        "INSERT INTO ledger (seq, at, kind, subject, actor, payload, prev_hash, hash) VALUES (:seq, :at, :kind, :subject, :actor, :payload, :prev_hash, :hash)"
+                    ),
+                    {**row, "payload": _json(row["payload"])},
+                )
         assert world.call("hub-admin", "GET", "/ledger/verify").json()["ok"], kind
 
 
