@@ -157,38 +157,58 @@ def store_submission(
 
 
 def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[dict[str, Any]]:
-    """Every (sample, epoch, scorer) score of an `.eval` log, streamed member by member.
+    """Every (sample, epoch, scorer) score of an `.eval` log, streamed; never a full EvalLog.
 
-    Each sample member is read with a streaming JSON parser (top-level items one at a time),
-    never as a full Inspect `EvalLog`.
+    Scores come from the archive's `summaries.json` member, streamed item by item with ijson:
+    ids, epochs and score values exactly as logged, errors, the cluster value, and (where
+    disclosure allows) answers and explanations as Inspect summarises them (whitespace
+    normalised, at most 1,024 characters; the full text stays in the stored bundle). A log
+    without summaries is read sample member by sample member instead.
 
     Raises:
-        Rejected: For a score that is not numeric.
+        Rejected: For a score that is not numeric, or summaries that do not match the samples.
     """
     with zipfile.ZipFile(log) as archive:
-        for name in archive.namelist():
-            if not (name.startswith("samples/") and name.endswith(".json")):
-                continue
-            with archive.open(name) as stream:
-                sample = dict(ijson.kvitems(stream, "", use_float=True))
-            if sample.get("error"):
-                continue
-            metadata = sample.get("metadata") or {}
-            cluster = metadata.get(cluster_key) if cluster_key else None
-            for scorer, score in (sample.get("scores") or {}).items():
-                try:
-                    value = score_to_float(score.get("value"), f"{log.name}: sample {sample['id']}")
-                except AnalysisError as ex:
-                    raise Rejected(str(ex)) from None
-                yield {
-                    "sample_id": str(sample["id"]),
-                    "epoch": int(sample["epoch"]),
-                    "scorer": scorer,
-                    "value": value,
-                    "cluster": None if cluster is None else str(cluster),
-                    "answer": _text(score.get("answer")) if keep_text else None,
-                    "explanation": _text(score.get("explanation")) if keep_text else None,
-                }
+        names = archive.namelist()
+        members = [n for n in names if n.startswith("samples/") and n.endswith(".json")]
+        if "summaries.json" not in names:
+            for name in members:
+                with archive.open(name) as stream:
+                    sample = dict(ijson.kvitems(stream, "", use_float=True))
+                yield from _sample_rows(log, sample, cluster_key, keep_text)
+            return
+        count = 0
+        with archive.open("summaries.json") as stream:
+            for summary in ijson.items(stream, "item", use_float=True):
+                count += 1
+                yield from _sample_rows(log, summary, cluster_key, keep_text)
+        if count != len(members):
+            raise Rejected(
+                f"{log.name}: summaries list {count} samples, the log holds {len(members)}"
+            )
+
+
+def _sample_rows(
+    log: Path, sample: dict[str, Any], cluster_key: str | None, keep_text: bool
+) -> Iterator[dict[str, Any]]:
+    if sample.get("error"):
+        return  # an errored sample carries no valid score
+    metadata = sample.get("metadata") or {}
+    cluster = metadata.get(cluster_key) if cluster_key else None
+    for scorer, score in (sample.get("scores") or {}).items():
+        try:
+            value = score_to_float(score.get("value"), f"{log.name}: sample {sample['id']}")
+        except AnalysisError as ex:
+            raise Rejected(str(ex)) from None
+        yield {
+            "sample_id": str(sample["id"]),
+            "epoch": int(sample["epoch"]),
+            "scorer": scorer,
+            "value": value,
+            "cluster": None if cluster is None else str(cluster),
+            "answer": _text(score.get("answer")) if keep_text else None,
+            "explanation": _text(score.get("explanation")) if keep_text else None,
+        }
 
 
 def _text(value: Any) -> str | None:
