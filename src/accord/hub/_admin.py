@@ -83,7 +83,7 @@ class AdminOps(HubBase):
     def institutes(self, actor: Actor) -> list[Institute]:
         """Every institute (signed-in members)."""
         self.check(actor, policy.signed_in(actor), "institute.list", "institutes")
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return list(session.scalars(select(Institute).order_by(Institute.id)))
 
     def create_member(
@@ -114,7 +114,7 @@ class AdminOps(HubBase):
     def members(self, actor: Actor, institute_id: str) -> list[Member]:
         """An institute's members (its members, or hub admins)."""
         self.check(actor, policy.institute_member(actor, institute_id), "member.list", institute_id)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return list(
                 session.scalars(
                     select(Member).where(Member.institute_id == institute_id).order_by(Member.email)
@@ -125,7 +125,7 @@ class AdminOps(HubBase):
         self, actor: Actor, member_id: str, scopes: list[str], expires_at: datetime | None
     ) -> IssuedToken:
         """Issue a token for a member (the member, or an admin of its institute)."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             member = self._member(session, member_id)
         if actor.member_id != member_id:
             self.check(
@@ -141,7 +141,7 @@ class AdminOps(HubBase):
 
     def revoke_token(self, actor: Actor, token_id: str) -> ApiToken:
         """Revoke a token from now on."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             token = session.get(ApiToken, token_id)
             if token is None:
                 raise NotFound(f"no token '{token_id}'")
@@ -237,7 +237,7 @@ class AdminOps(HubBase):
     def keys(self, actor: Actor, institute_id: str) -> list[InstituteKey]:
         """An institute's public keys (signed-in members)."""
         self.check(actor, policy.signed_in(actor), "key.list", institute_id)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return list(
                 session.scalars(
                     select(InstituteKey).where(InstituteKey.institute_id == institute_id)
@@ -299,7 +299,7 @@ class AdminOps(HubBase):
 
     def revoke_secondment(self, actor: Actor, secondment_id: str) -> Secondment:
         """End a secondment now."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             row = session.get(Secondment, secondment_id)
             if row is None:
                 raise NotFound(f"no secondment '{secondment_id}'")
@@ -330,7 +330,7 @@ class AdminOps(HubBase):
         self.check(
             actor, policy.institute_member(actor, institute_id), "secondment.list", institute_id
         )
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return list(
                 session.scalars(
                     select(Secondment).where(Secondment.host_institute_id == institute_id)

@@ -248,9 +248,10 @@ def create_app(hub: Hub) -> FastAPI:
         run: str | None = None,
         limit: int = 1000,
         offset: int = 0,
+        after: int | None = None,
         authorization: Auth = None,
     ) -> dict[str, Any]:
-        return hub.scores(actor(authorization), exercise_id, run, limit, offset)
+        return hub.scores(actor(authorization), exercise_id, run, limit, offset, after)
 
     @app.get(f"{API}/ledger")
     def ledger(

@@ -38,6 +38,7 @@ class HubBase:
     def __init__(self, engine: Engine, data_dir: Path, clock: Clock = utc_now) -> None:
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
+        self.reads: sessionmaker[Session] = session_factory(engine, write=False)
         self.blobs = BlobStore(data_dir / "blobs")
         self.incoming = data_dir / "incoming"
         self.clock = clock
@@ -47,7 +48,7 @@ class HubBase:
 
     def actor(self, authorization: str | None) -> Actor:
         """Resolve a bearer token to an actor."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return resolve_actor(session, authorization, self.clock())
 
     def check(self, actor: Actor, decision: policy.Decision, action: str, target: str) -> None:

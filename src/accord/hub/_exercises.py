@@ -75,13 +75,13 @@ class ExerciseOps(HubBase):
 
     def exercises(self, actor: Actor) -> list[Exercise]:
         """The exercises the actor may see."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             rows = list(session.scalars(select(Exercise).order_by(Exercise.created_at)))
             return [e for e in rows if policy.see_exercise(actor, self._view(session, e)).allowed]
 
     def exercise(self, actor: Actor, exercise_id: str) -> tuple[Exercise, policy.ExerciseView]:
         """One exercise, if the actor may see it."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
         self.check(actor, policy.see_exercise(actor, view), "exercise.read", exercise_id)
@@ -89,7 +89,7 @@ class ExerciseOps(HubBase):
 
     def transition(self, actor: Actor, exercise_id: str, target: str) -> Exercise:
         """Move an exercise draft -> open -> closed -> published."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
         self.check(actor, policy.manage_exercise(actor, view), f"exercise.{target}", exercise_id)
@@ -130,7 +130,7 @@ class ExerciseOps(HubBase):
         The same bundle again returns the stored submission. A bundle that fails any check is
         rejected with the reason, leaves no rows behind, and the rejection goes to the ledger.
         """
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
         self.check(

@@ -37,7 +37,7 @@ class QueryOps(ExerciseOps):
         """An exercise's runs, deviations, aggregate analysis and the ledger head."""
         exercise, view = self.exercise(actor, exercise_id)
         insider = policy.see_samples(actor, view).allowed
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             runs = list(session.scalars(select(Run).where(Run.exercise_id == exercise_id)))
             submissions = list(
                 session.scalars(select(Submission).where(Submission.exercise_id == exercise_id))
@@ -62,26 +62,39 @@ class QueryOps(ExerciseOps):
         }
 
     def scores(
-        self, actor: Actor, exercise_id: str, run_id: str | None, limit: int, offset: int
+        self,
+        actor: Actor,
+        exercise_id: str,
+        run_id: str | None,
+        limit: int,
+        offset: int,
+        after: int | None = None,
     ) -> dict[str, Any]:
-        """Per-sample scores of an exercise (partners and active secondees only)."""
+        """Per-sample scores of an exercise (partners and active secondees only).
+
+        Page with `after` (the last `id` seen; fast at any depth) or `offset`.
+        """
         _, view = self.exercise(actor, exercise_id)
         self.check(actor, policy.see_samples(actor, view), "scores.read", exercise_id)
         _page(limit, offset)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             query = (
                 select(SampleScore, Run.institute_id, Run.task_id, Run.model_id)
                 .join(Run, SampleScore.run_id == Run.id)
                 .where(Run.exercise_id == exercise_id)
             )
             if run_id is not None:
-                query = query.where(Run.id == run_id)
+                query = query.where(SampleScore.run_id == run_id)
+            if after is not None:
+                query = query.where(SampleScore.id > after)
             rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset)).all()
         return {
             "limit": limit,
             "offset": offset,
+            "next_after": rows[-1][0].id if rows else None,
             "items": [
                 {
+                    "id": score.id,
                     "run_id": score.run_id,
                     "institute_id": institute,
                     "task_id": task,
@@ -98,7 +111,7 @@ class QueryOps(ExerciseOps):
         """Accepted submissions of an exercise (partners and active secondees only)."""
         _, view = self.exercise(actor, exercise_id)
         self.check(actor, policy.see_samples(actor, view), "submission.list", exercise_id)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             rows = session.scalars(
                 select(Submission)
                 .where(Submission.exercise_id == exercise_id)
@@ -111,7 +124,7 @@ class QueryOps(ExerciseOps):
         """Ledger entries after sequence number `after` (signed-in members)."""
         self.check(actor, policy.signed_in(actor), "ledger.read", "ledger")
         _page(limit, 0)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             rows = session.scalars(
                 select(LedgerEntry)
                 .where(LedgerEntry.seq > after)
@@ -124,7 +137,7 @@ class QueryOps(ExerciseOps):
     def verify_ledger(self, actor: Actor) -> dict[str, Any]:
         """Recompute the chain; name the first broken entry."""
         self.check(actor, policy.signed_in(actor), "ledger.verify", "ledger")
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             check = verify_ledger(session)
         return {
             "ok": check.ok,
@@ -140,7 +153,7 @@ class QueryOps(ExerciseOps):
         """Audit events: all for hub admins, their institute's for institute admins."""
         self.check(actor, policy.see_audit(actor), "audit.read", "audit")
         _page(limit, offset)
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             query = select(AuditEvent)
             if not actor.hub_admin:
                 query = query.where(AuditEvent.institute_id == actor.institute_id)
@@ -152,7 +165,7 @@ class QueryOps(ExerciseOps):
 
     def counts(self) -> dict[str, int]:
         """Row counts of the main tables (for operators and tests)."""
-        with transaction(self.sessions) as session:
+        with transaction(self.reads) as session:
             return {
                 model.__tablename__: int(
                     session.scalar(select(func.count()).select_from(model)) or 0

@@ -27,8 +27,8 @@ def database_url(url_or_path: str) -> str:
 def make_engine(url_or_path: str) -> Engine:
     """An engine for a database URL or SQLite path.
 
-    SQLite runs in WAL mode with foreign keys on, and every transaction begins IMMEDIATE so
-    concurrent writers queue instead of failing to upgrade their locks.
+    SQLite runs in WAL mode with foreign keys on; write transactions begin IMMEDIATE (see
+    `session_factory`).
 
     Raises:
         InputError: When the URL is not one SQLAlchemy understands.
@@ -62,12 +62,23 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front, so concurrent writers queue instead of failing
+        # to upgrade a read lock; readers begin deferred and never wait for writers (WAL).
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects usable after commit."""
-    return sessionmaker(engine, expire_on_commit=False)
+WRITE_OPTION = "accord_write"
+
+
+def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit.
+
+    Write sessions on SQLite begin IMMEDIATE (taking the write lock at once); read sessions
+    (`write=False`) begin deferred.
+    """
+    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    return sessionmaker(bind, expire_on_commit=False)
 
 
 @contextmanager
