@@ -43,15 +43,7 @@ def comparisons(
     exercise. When several partners ran both, per-partner rows follow (uncorrected). When no
     partner ran both, the models are compared across partners, with a note.
     """
-    index = run_units(
-        table.task,
-        table.model,
-        table.scorer,
-        table.partner,
-        table.sample,
-        table.value,
-        table.cluster,
-    )
+    index = run_units(table)
     partners = range(len(table.levels["partner"]))
     primary: list[Comparison] = []
     secondary: list[Comparison] = []

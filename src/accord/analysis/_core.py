@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._table import FloatArray, IntArray
+from ._table import FloatArray, IntArray, ScoreTable
 
 
 def combine(*codes: IntArray) -> tuple[IntArray, IntArray]:
@@ -181,18 +181,11 @@ class RunUnits:
         return u.sample[lo:hi], u.mean[lo:hi], u.cluster[lo:hi]
 
 
-def run_units(
-    task: IntArray,
-    model: IntArray,
-    scorer: IntArray,
-    partner: IntArray,
-    sample: IntArray,
-    value: FloatArray,
-    cluster: IntArray,
-) -> RunUnits:
-    """Index epoch means by run; units come out sorted by run, then sample."""
+def run_units(table: ScoreTable) -> RunUnits:
+    """Index a table's epoch means by (task, model, scorer, partner) run, sorted by run, sample."""
+    task, model, scorer, partner = table.task, table.model, table.scorer, table.partner
     run, first = combine(task, model, scorer, partner)
-    units = unit_means(run, sample, value, cluster)
+    units = unit_means(run, table.sample, table.value, table.cluster)
     bounds = np.searchsorted(units.group, np.arange(first.shape[0] + 1)).astype(np.int64)
     keys = {
         (int(task[i]), int(model[i]), int(scorer[i]), int(partner[i])): r

@@ -52,15 +52,7 @@ def replications(
     clustered_tasks: Collection[str],
 ) -> list[Replication]:
     """Every task x model x scorer run by more than one partner, for each pair of partners."""
-    index = run_units(
-        table.task,
-        table.model,
-        table.scorer,
-        table.partner,
-        table.sample,
-        table.value,
-        table.cluster,
-    )
+    index = run_units(table)
     by_run: dict[tuple[int, int, int], list[int]] = {}
     for task, model, scorer, partner in index.runs:
         by_run.setdefault((task, model, scorer), []).append(partner)
