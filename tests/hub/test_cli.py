@@ -1,4 +1,4 @@
-"""The hub from the command line: init, ledger-verify, and the HTTP client commands."""
+"""The hub from the command line: init, ledger verify, and the HTTP client commands."""
 
 import json
 import os
@@ -72,7 +72,7 @@ def test_hub_from_the_command_line(tmp_path: Path, bundles: Bundles, monkeypatch
         denied = runner.invoke(app, ["submit", str(bundles.a), "--exercise", exercise])
         assert denied.exit_code == 1 and "403" in denied.stderr  # the hub admin is not a partner
         monkeypatch.setenv("ACCORD_TOKEN", token)
-        submitted = runner.invoke(app, ["submit", str(bundles.a), "--exercise", exercise])
+        submitted = runner.invoke(app, ["submit", str(bundles.a)])  # the exercise is inferred
         assert submitted.exit_code == 0 and "accepted" in submitted.stdout, submitted.output
         results = runner.invoke(app, ["results", exercise, "--json"])
         assert results.exit_code == 0
@@ -88,7 +88,10 @@ def test_hub_from_the_command_line(tmp_path: Path, bundles: Bundles, monkeypatch
         assert no_hub.exit_code == 2 and "no hub URL" in no_hub.stderr
 
     verify = subprocess.run(
-        [*ACCORD, "hub", "ledger-verify", "--db", db], capture_output=True, text=True, check=False
+        [*ACCORD, "hub", "ledger", "verify", "--db", db],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert verify.returncode == 0 and "ledger intact" in verify.stdout
     import sqlite3
@@ -96,7 +99,7 @@ def test_hub_from_the_command_line(tmp_path: Path, bundles: Bundles, monkeypatch
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE ledger SET subject = 'forged' WHERE seq = 2")
     broken = subprocess.run(
-        [*ACCORD, "hub", "ledger-verify", "--db", db],
+        [*ACCORD, "hub", "ledger", "verify", "--db", db],
         capture_output=True,
         text=True,
         check=False,

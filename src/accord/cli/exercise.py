@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from ..analysis import AnalysisResult
+from ..hub import HubClient
 from ._console import out, print_json
 from .analyze import print_tables
 from .hub import HubOption, JsonFlag, TokenOption, _show, _table, client
@@ -109,6 +110,24 @@ def submit_command(
     out.print(f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}")
     for deviation in result["deviations"]:
         out.print(f"[yellow]deviation[/]: {deviation}")
+
+
+def _exercise_for(api: HubClient, bundle: Path) -> str:
+    from .._util import InputError
+    from ..bundle import open_bundle, read_document
+
+    with open_bundle(bundle) as opened:
+        document, _, _ = read_document(opened)
+    matches = [
+        e["id"] for e in api.call("GET", "/exercises") if e["protocol_id"] == document.protocol_id
+    ]
+    if len(matches) != 1:
+        found = ", ".join(matches) or "none"
+        raise InputError(
+            f"cannot tell which exercise {bundle} is for (protocol {document.protocol_id}; "
+            f"matching exercises: {found}); pass --exercise"
+        )
+    return str(matches[0])
 
 
 def results_command(

@@ -73,11 +73,15 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 
-@hub_app.command("ledger-verify")
+ledger_app = typer.Typer(help="The hub's hash-chained ledger.", no_args_is_help=True)
+hub_app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("verify")
 def ledger_verify(db: str = DbOption, json_output: bool = JsonFlag) -> None:
     """Recompute the ledger's hash chain in the database; exit 1 naming the first broken entry.
 
-    Example: `accord hub ledger-verify --db accord-hub/hub.db`
+    Example: `accord hub ledger verify --db accord-hub/hub.db`
     """
     with transaction(session_factory(make_engine(db))) as session:
         check = verify_ledger(session)
