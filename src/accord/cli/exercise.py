@@ -91,18 +91,25 @@ for _verb in ("open", "close", "publish"):
 
 def submit_command(
     bundle: Path = typer.Argument(..., help="The bundle file (*.accord).", show_default=False),
-    exercise: str = typer.Option(..., "--exercise", "-e", help="Exercise id."),
+    exercise: str | None = typer.Option(
+        None,
+        "--exercise",
+        "-e",
+        help="Exercise id [default: the one running the bundle's protocol].",
+    ),
     hub: str | None = HubOption,
     token: str | None = TokenOption,
     json_output: bool = JsonFlag,
 ) -> None:
     """Submit a signed bundle to an exercise; the hub verifies and ingests it.
 
-    Submitting the same bundle again is harmless (the stored submission is returned).
+    Without --exercise, the exercise is the one (visible to you) whose protocol the bundle
+    follows. Submitting the same bundle again is harmless (the stored submission is returned).
 
-    Example: `accord submit inst-a-ab12.accord --exercise refusal-pilot`
+    Example: `accord submit inst-a-ab12.accord`
     """
-    result = client(hub, token).submit(exercise, bundle)
+    api = client(hub, token)
+    result = api.submit(exercise or _exercise_for(api, bundle), bundle)
     if json_output:
         print_json(result)
         return
