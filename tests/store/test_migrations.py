@@ -22,7 +22,7 @@ def test_migrations_from_empty_match_the_models(database: str, tmp_path: Path) -
         tables = set(inspect(connection).get_table_names())
     assert set(Base.metadata.tables) <= tables
     indexes = {i["name"] for i in inspect(engine).get_indexes("sample_scores")}
-    assert "ix_sample_scores_run_scorer" in indexes
+    assert "ix_sample_scores_run_id" in indexes
 
 
 def test_unreachable_database_is_a_clear_error() -> None:

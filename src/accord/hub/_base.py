@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..protocol import Protocol, ProtocolError, parse_protocol
@@ -57,6 +57,15 @@ class HubBase:
             return
         self.audit(actor, action, target, "deny", decision.reason)
         raise Forbidden(f"{action} on {target}: {decision.reason}")
+
+    def refresh_statistics(self) -> None:
+        """Let PostgreSQL's planner see new score rows at once (it would otherwise wait for
+        autovacuum and may sort a whole exercise for one page). No-op on SQLite.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.execute(text("ANALYZE sample_scores"))
+                connection.execute(text("ANALYZE runs"))
 
     def audit(self, actor: Actor, action: str, target: str, outcome: str, detail: str) -> None:
         """Record an audit event in its own transaction."""

@@ -130,6 +130,14 @@ class ExerciseOps(HubBase):
         The same bundle again returns the stored submission. A bundle that fails any check is
         rejected with the reason, leaves no rows behind, and the rejection goes to the ledger.
         """
+        outcome = self._submit(actor, exercise_id, bundle)
+        if outcome[1]:
+            self.refresh_statistics()
+        return outcome
+
+    def _submit(
+        self, actor: Actor, exercise_id: str, bundle: Path
+    ) -> tuple[Submission, bool, list[str]]:
         with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)

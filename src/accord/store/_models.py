@@ -167,7 +167,8 @@ class SampleScore(Base):
     """One score of one sample in one epoch; content only where disclosure allows."""
 
     __tablename__ = "sample_scores"
-    __table_args__ = (Index("ix_sample_scores_run_scorer", "run_id", "scorer"),)
+    # (run, id) serves per-run pages in id order and whole-run reads alike.
+    __table_args__ = (Index("ix_sample_scores_run_id", "run_id", "id"),)
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )

@@ -295,13 +295,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("sample_scores", schema=None) as batch_op:
-        batch_op.create_index("ix_sample_scores_run_scorer", ["run_id", "scorer"], unique=False)
+        batch_op.create_index("ix_sample_scores_run_id", ["run_id", "id"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("sample_scores", schema=None) as batch_op:
-        batch_op.drop_index("ix_sample_scores_run_scorer")
+        batch_op.drop_index("ix_sample_scores_run_id")
 
     op.drop_table("sample_scores")
     with op.batch_alter_table("deviations", schema=None) as batch_op:
