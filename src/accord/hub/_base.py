@@ -59,8 +59,10 @@ class HubBase:
         raise Forbidden(f"{action} on {target}: {decision.reason}")
 
     def refresh_statistics(self) -> None:
-        """Let PostgreSQL's planner see new score rows at once (it would otherwise wait for
-        autovacuum and may sort a whole exercise for one page). No-op on SQLite.
+        """Let PostgreSQL's planner see new score rows now (no-op on SQLite).
+
+        Without fresh statistics it waits for autovacuum and may sort a whole exercise to
+        serve one page.
         """
         if self.engine.dialect.name == "postgresql":
             with self.engine.begin() as connection:
