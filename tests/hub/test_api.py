@@ -9,6 +9,14 @@ from accord.store import make_engine
 from tests.hub.conftest import BACKENDS, Bundles, build_world
 
 
+def open_exercise(world, bundles: Bundles) -> str:  # type: ignore[no-untyped-def]
+    exercise = world.call(
+        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
+    ).json()["id"]
+    assert world.call("hub-admin", "POST", f"/exercises/{exercise}/open").status_code == 200
+    return str(exercise)
+
+
 def submit(world, who: str, exercise: str, bundle: Path):  # type: ignore[no-untyped-def]
     with bundle.open("rb") as stream:
         return world.call(
@@ -103,10 +111,7 @@ def test_rejected_submissions_leave_nothing_behind(
     database: str, tmp_path: Path, bundles: Bundles
 ) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call(
-        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
-    ).json()["id"]
-    world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
+    exercise = open_exercise(world, bundles)
     before = world.hub.counts()
     tampered = tmp_path / "tampered.accord"
     raw = bytearray(bundles.a.read_bytes())
@@ -142,10 +147,7 @@ def test_disagreeing_dataset_digests_are_recorded_as_deviations(
     database: str, tmp_path: Path, bundles: Bundles
 ) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call(
-        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
-    ).json()["id"]
-    world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
+    exercise = open_exercise(world, bundles)
     assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 201
     response = submit(world, "b-evaluator", exercise, bundles.b_other_data)
     assert response.status_code == 201
@@ -162,10 +164,7 @@ def test_disagreeing_dataset_digests_are_recorded_as_deviations(
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_ledger_tampering_is_detected(database: str, tmp_path: Path, bundles: Bundles) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = world.call(
-        "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
-    ).json()["id"]
-    world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
+    exercise = open_exercise(world, bundles)
     assert world.call("hub-admin", "GET", "/ledger/verify").json()["ok"]
     engine = make_engine(database)
     tampers = {

@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -94,24 +94,15 @@ class HubBase:
 
     @staticmethod
     def _institute(session: Session, institute_id: str) -> Institute:
-        row = session.get(Institute, institute_id)
-        if row is None:
-            raise NotFound(f"no institute '{institute_id}'")
-        return row
+        return _get(session, Institute, institute_id, "institute")
 
     @staticmethod
     def _member(session: Session, member_id: str) -> Member:
-        row = session.get(Member, member_id)
-        if row is None:
-            raise NotFound(f"no member '{member_id}'")
-        return row
+        return _get(session, Member, member_id, "member")
 
     @staticmethod
     def _exercise(session: Session, exercise_id: str) -> Exercise:
-        row = session.get(Exercise, exercise_id)
-        if row is None:
-            raise NotFound(f"no exercise '{exercise_id}'")
-        return row
+        return _get(session, Exercise, exercise_id, "exercise")
 
     @staticmethod
     def _view(session: Session, exercise: Exercise) -> policy.ExerciseView:
@@ -125,6 +116,16 @@ class HubBase:
         creator = session.get(Member, exercise.created_by)
         owner = creator.institute_id if creator else ""
         return policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")
+
+
+_Row = TypeVar("_Row", Institute, Member, Exercise)
+
+
+def _get(session: Session, model: type[_Row], key: str, what: str) -> _Row:
+    row = session.get(model, key)
+    if row is None:
+        raise NotFound(f"no {what} '{key}'")
+    return row
 
 
 def as_dict(row: Any, *fields: str) -> dict[str, Any]:
