@@ -164,7 +164,7 @@ def test_disagreeing_dataset_digests_are_recorded_as_deviations(
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_ledger_tampering_is_detected(database: str, tmp_path: Path, bundles: Bundles) -> None:
     world = build_world(database, tmp_path, bundles)
-    exercise = open_exercise(world, bundles)
+    open_exercise(world, bundles)  # entries to tamper with
     assert world.call("hub-admin", "GET", "/ledger/verify").json()["ok"]
     engine = make_engine(database)
     tampers = {
