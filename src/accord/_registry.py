@@ -2,5 +2,13 @@
 
 from .models import StandInModelAPI
 from .sandbox import BwrapSandboxEnvironment
+from .suites import ctf, jailbreak, prompt_injection, refusal
 
-__all__ = ["BwrapSandboxEnvironment", "StandInModelAPI"]
+__all__ = [
+    "BwrapSandboxEnvironment",
+    "StandInModelAPI",
+    "ctf",
+    "jailbreak",
+    "prompt_injection",
+    "refusal",
+]
