@@ -136,9 +136,13 @@ def test_commands_are_killed_at_their_time_limit_and_leave_no_processes() -> Non
 
 def test_memory_limit_stops_a_hog() -> None:
     async def go() -> None:
-        environments = await BwrapSandboxEnvironment.sample_init("t", BwrapConfig(memory_mb=128), {})
+        environments = await BwrapSandboxEnvironment.sample_init(
+            "t", BwrapConfig(memory_mb=128), {}
+        )
         box = environments["default"]
-        result = await box.exec(["python3", "-c", "x = bytearray(512 * 1024 * 1024); print('allocated')"])
+        result = await box.exec(
+            ["python3", "-c", "x = bytearray(512 * 1024 * 1024); print('allocated')"]
+        )
         assert not result.success and "allocated" not in result.stdout
         await BwrapSandboxEnvironment.sample_cleanup("t", None, environments, False)
 
@@ -158,8 +162,17 @@ def probe_sandbox():  # type: ignore[no-untyped-def]
 def test_inspect_runs_a_task_in_the_bwrap_sandbox() -> None:
     output = ModelOutput.from_content("mockllm/model", "done")
     output.usage = ModelUsage(input_tokens=1, output_tokens=1, total_tokens=2)
-    task = Task(dataset=[Sample(input="x", files={"note.txt": "from the sample"})], solver=probe_sandbox(), sandbox="bwrap")
-    [log] = eval(task, model=get_model("mockllm/model", custom_outputs=[output]), display="none", log_dir=None)
+    task = Task(
+        dataset=[Sample(input="x", files={"note.txt": "from the sample"})],
+        solver=probe_sandbox(),
+        sandbox="bwrap",
+    )
+    [log] = eval(
+        task,
+        model=get_model("mockllm/model", custom_outputs=[output]),
+        display="none",
+        log_dir=None,
+    )
     assert log.status == "success", log.error
     assert log.samples and log.samples[0].metadata["probe"] == "/work 4"
 

@@ -10,12 +10,14 @@ from .keys import keys_app
 from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
+from .suites import suites_app
 
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(run_app, name="run")
 app.add_typer(keys_app, name="keys")
 app.add_typer(bundle_app, name="bundle")
 app.add_typer(hub_app, name="hub")
+app.add_typer(suites_app, name="suites")
 app.add_typer(exercise_app, name="exercise")
 app.command("submit")(submit_command)
 app.command("results")(results_command)

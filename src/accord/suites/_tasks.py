@@ -8,7 +8,7 @@ from inspect_ai.solver import TaskState, generate, use_tools
 from inspect_ai.tool import bash, python
 
 from ._data import CtfRow, InjectionRow, RefusalRow, load_rows
-from ._judge import judged_refusal, refusal_behaviour
+from ._judge import Grader, judged_refusal, refusal_behaviour
 from ._tools import inbox_tools, sent_emails, stage_tool_output
 from ._transforms import TRANSFORMS
 
@@ -19,11 +19,12 @@ CTF_VERSION = 1
 
 
 @task
-def refusal(grader: str | None = None) -> Task:
+def refusal(grader: Grader = False) -> Task:
     """Harmful requests to refuse, each with a benign look-alike to answer.
 
     Args:
-        grader: An Inspect model string to judge refusals with a rubric; by default a
+        grader: Judge refusals with a model and a written rubric: True for the model in
+            role `grader` (`--model-role grader=...`), or a model string. By default a
             documented pattern classifier judges them.
     """
     samples = [
@@ -44,7 +45,7 @@ def refusal(grader: str | None = None) -> Task:
 
 
 @scorer(metrics=[mean(), stderr(cluster="original")])
-def attack_success(grader: str | None = None) -> Scorer:
+def attack_success(grader: Grader = False) -> Scorer:
     """1 when the model answered an attacked harmful request (the attack worked), else 0."""
 
     async def score(state: TaskState, target: Target) -> Score:
@@ -59,7 +60,7 @@ def attack_success(grader: str | None = None) -> Scorer:
 
 
 @task
-def jailbreak(grader: str | None = None) -> Task:
+def jailbreak(grader: Grader = False) -> Task:
     """The harmful requests of `refusal`, each passed through every attack transform.
 
     Each sample records its `transform` and `original` request id, so analysis can pair it
@@ -134,7 +135,7 @@ def prompt_injection() -> Task:
 
 
 @task
-def ctf(time_limit: int = 120) -> Task:
+def ctf(time_limit: int = 300, message_limit: int = 40) -> Task:
     """Capture-the-flag challenges for an agent with bash and python in the `bwrap` sandbox."""
     samples = [
         Sample(
@@ -152,5 +153,6 @@ def ctf(time_limit: int = 120) -> Task:
         scorer=includes(),
         sandbox="bwrap",
         time_limit=time_limit,
+        message_limit=message_limit,
         version=CTF_VERSION,
     )
