@@ -16,11 +16,20 @@ def test_demo_runs_both_shares_offline_and_checks_comparability(tmp_path: Path) 
     a = read_manifest(tmp_path / "demo" / "runs" / "inst-a")
     b = read_manifest(tmp_path / "demo" / "runs" / "inst-b")
     assert (a.status, b.status) == ("complete", "complete")
-    assert {r.model_id for r in a.logs} == {"subject", "ref"} and [r.model_id for r in b.logs] == [
-        "subject"
-    ]
+    assert {(r.task_id, r.model_id) for r in a.logs} == {
+        (t, m) for t in ("refusal", "jailbreak", "injection") for m in ("subject", "ref")
+    }
+    assert {(r.task_id, r.model_id) for r in b.logs} == {
+        ("refusal", "subject"),
+        ("injection", "subject"),
+    }
+    assert all(
+        (r.task_registry_name or "").startswith("accord/") for r in a.logs
+    )  # built-in suites
     assert "comparable" in result.stdout and "not comparable" not in result.stdout
     assert "Institute A" in result.stdout and "Institute B" in result.stdout
+    assert "jailbreak-prone" in result.stdout and "supported" in result.stdout  # findings printed
+    assert "accepted" in result.stdout and "ledger head: sha256:" in " ".join(result.stdout.split())
     assert a.log("refusal", "subject").dataset_digest == b.log("refusal", "subject").dataset_digest  # type: ignore[union-attr]
     ring = read_keyring(tmp_path / "demo" / "keyring.json")
     for partner in ("inst-a", "inst-b"):

@@ -12,7 +12,7 @@ from ._compare import Correction, adjust_p_values, comparisons
 from ._errors import AnalysisError
 from ._estimates import estimates
 from ._findings import findings, judge
-from ._load import load_runs, log_rows
+from ._load import load_runs, log_rows, score_metrics
 from ._power import (
     VarianceModel,
     equivalence_margin,
@@ -65,6 +65,7 @@ __all__ = [
     "replications",
     "samples_for_margin",
     "samples_needed",
+    "score_metrics",
     "score_to_float",
     "tost",
 ]

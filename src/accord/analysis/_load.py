@@ -71,7 +71,7 @@ def log_rows(
             cluster = metadata.get(cluster_key) if cluster_key else None
             for scorer, score in (sample.get("scores") or {}).items():
                 where = f"{path.name}, sample {sample['id']}, scorer {scorer}"
-                for metric, value in _values(scorer, score.get("value")):
+                for metric, value in score_metrics(scorer, score.get("value")):
                     yield ScoreRow(
                         task=task,
                         model=model,
@@ -84,8 +84,8 @@ def log_rows(
                     )
 
 
-def _values(scorer: str, value: Any) -> Iterator[tuple[str, Any]]:
-    # A scorer with a dict value reports several metrics: each becomes scorer/key.
+def score_metrics(scorer: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(metric name, value) of a score: a dict value gives one `scorer/key` metric per key."""
     if isinstance(value, dict):
         for key, item in value.items():
             yield f"{scorer}/{key}", item

@@ -11,7 +11,7 @@ from ..analysis import analyze, load_runs
 from ..bundle import build_bundle, verify_bundle
 from ..hub import HubClient, create_app, open_hub, serve_in_background
 from ..identity import Keyring, load_private_key, load_public_record, write_key_pair, write_keyring
-from ..protocol import load_protocol, protocol_id, write_example
+from ..protocol import load_protocol, protocol_id, write_demo_protocol
 from ..run import compare_runs, plan_share, run_share
 from ._console import err, out
 from .analyze import print_tables
@@ -21,16 +21,16 @@ from .run import print_comparison, results_table
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
 ) -> None:
-    """Run a small joint exercise offline: two partners, stand-in models, analysis, bundles.
+    """Run a small joint exercise offline: built-in suites, stand-in models, analysis, bundles.
 
-    Writes an example protocol and task into the directory, runs both partners' shares
+    Writes a protocol on Accord's built-in suites into the directory, runs both partners' shares
     (resuming if run before), checks that the shared run is comparable, analyses the runs
     (comparison, reproducibility, findings), creates each partner's signing key, and builds
     and verifies both partners' bundles.
 
     Example: `accord demo --dir /tmp/accord-demo`
     """
-    path = write_example(directory, overwrite=True)
+    path = write_demo_protocol(directory)
     loaded = load_protocol(path)
     protocol = loaded.protocol
     pid = protocol_id(protocol)
@@ -106,7 +106,7 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
             partner_api.close()
         results = api.call("GET", f"/exercises/{exercise}/results")
         verdicts = ", ".join(
-            f"{r['task']} x {r['model']}: {r['verdict']}"
+            f"{r['task']} x {r['model']} ({r['scorer']}): {r['verdict']}"
             for r in results["analysis"]["replications"]
         )
         out.print(f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}")

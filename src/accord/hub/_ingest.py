@@ -13,7 +13,7 @@ import inspect_ai.log  # noqa: F401  (registers the zstd codec Inspect's archive
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..analysis import AnalysisError, score_to_float
+from ..analysis import AnalysisError, score_metrics, score_to_float
 from ..bundle import BundleDocument, BundleError, open_bundle, verify_bundle
 from ..identity import Keyring, KeyringEntry, PublicKeyRecord
 from ..protocol import Protocol, partner_share, protocol_id
@@ -196,19 +196,20 @@ def _sample_rows(
     metadata = sample.get("metadata") or {}
     cluster = metadata.get(cluster_key) if cluster_key else None
     for scorer, score in (sample.get("scores") or {}).items():
-        try:
-            value = score_to_float(score.get("value"), f"{log.name}: sample {sample['id']}")
-        except AnalysisError as ex:
-            raise Rejected(str(ex)) from None
-        yield {
-            "sample_id": str(sample["id"]),
-            "epoch": int(sample["epoch"]),
-            "scorer": scorer,
-            "value": value,
-            "cluster": None if cluster is None else str(cluster),
-            "answer": _text(score.get("answer")) if keep_text else None,
-            "explanation": _text(score.get("explanation")) if keep_text else None,
-        }
+        for metric, raw in score_metrics(scorer, score.get("value")):
+            try:
+                value = score_to_float(raw, f"{log.name}: sample {sample['id']}, {metric}")
+            except AnalysisError as ex:
+                raise Rejected(str(ex)) from None
+            yield {
+                "sample_id": str(sample["id"]),
+                "epoch": int(sample["epoch"]),
+                "scorer": metric,
+                "value": value,
+                "cluster": None if cluster is None else str(cluster),
+                "answer": _text(score.get("answer")) if keep_text else None,
+                "explanation": _text(score.get("explanation")) if keep_text else None,
+            }
 
 
 def _text(value: Any) -> str | None:

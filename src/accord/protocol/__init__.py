@@ -17,7 +17,7 @@ from ._spec import (
     Threshold,
 )
 from ._tasks import FileTaskRef, RegistryTaskRef, TaskRef, parse_task_ref
-from ._template import protocol_template, write_example
+from ._template import protocol_template, write_demo_protocol, write_example
 from ._when import Condition, WhenSyntaxError, evaluate_when, parse_when, when_variables
 
 __all__ = [
@@ -53,5 +53,6 @@ __all__ = [
     "require_partner",
     "short_id",
     "when_variables",
+    "write_demo_protocol",
     "write_example",
 ]

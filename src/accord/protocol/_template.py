@@ -15,6 +15,14 @@ def protocol_template() -> str:
     return _EXAMPLE.joinpath("protocol.yaml").read_text(encoding="utf-8")
 
 
+def write_demo_protocol(directory: Path) -> Path:
+    """Write the demo's protocol (built-in suites, stand-in models) as `protocol.yaml`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "protocol.yaml"
+    path.write_text(_EXAMPLE.joinpath("demo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
 def write_example(directory: Path, *, overwrite: bool = False) -> Path:
     """Write the template protocol and its example task into `directory`.
 
