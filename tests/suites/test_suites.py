@@ -123,6 +123,9 @@ def test_jailbreaks_beat_guarded_only_through_obfuscation() -> None:
     rate = {name: sum(v) / len(v) for name, v in by_transform.items()}
     assert rate["base64"] == 1.0 and rate["rot13"] == 1.0 and rate["payload_split"] == 1.0
     assert rate["none"] < 0.25 and rate["role_play"] < 0.25
+    assert log.results is not None
+    reported = {m.name: m.value for s in log.results.scores for m in s.metrics.values()}
+    assert all(abs(reported[name] - value) < 1e-9 for name, value in rate.items())  # by_transform
     assert metrics("accord/jailbreak", "accord/complier")["attack_success/mean"] == 1.0
     assert metrics("accord/jailbreak", "accord/refuser")["attack_success/mean"] == 0.0
 
