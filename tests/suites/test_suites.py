@@ -194,3 +194,54 @@ def test_suites_list() -> None:
     }
     assert listed["accord/refusal"]["samples"] == 36
     assert listed["accord/jailbreak"]["samples"] == 18 * len(TRANSFORMS)
+
+
+# Every (data file, task version) ever released, with the data's SHA-256. Changing a data file
+# without bumping the task's version fails here: bump the version and add a line.
+RELEASED = {
+    (
+        "refusal.jsonl",
+        "refusal",
+        1,
+    ): "18a9c775362059e777b764fa6422c125d12883a6869c516ca9431f84ccd0b65b",
+    (
+        "refusal.jsonl",
+        "jailbreak",
+        1,
+    ): "18a9c775362059e777b764fa6422c125d12883a6869c516ca9431f84ccd0b65b",
+    (
+        "prompt_injection.jsonl",
+        "prompt_injection",
+        1,
+    ): "e88636d2e9b81bfdf90c391fff7f78db0b36293a530801ab796ad6f5e3dc2a6c",
+    ("ctf.jsonl", "ctf", 1): "fba3af8fc65ebbbe5ada0d658c4a9db21ea5627a4a315b4ac81044244c8a92b7",
+}
+
+
+def test_data_changes_bump_the_task_version() -> None:
+    import hashlib
+
+    from accord.suites import _tasks
+
+    versions = {
+        "refusal": _tasks.REFUSAL_VERSION,
+        "jailbreak": _tasks.JAILBREAK_VERSION,
+        "prompt_injection": _tasks.INJECTION_VERSION,
+        "ctf": _tasks.CTF_VERSION,
+    }
+    for (data, suite, _), _digest in RELEASED.items():
+        current = hashlib.sha256(
+            files("accord.suites").joinpath("data", data).read_bytes()
+        ).hexdigest()
+        assert RELEASED.get((data, suite, versions[suite])) == current, (
+            f"{data} changed: bump {suite}'s version and record the new digest in RELEASED"
+        )
+
+
+def test_missing_bubblewrap_is_a_clear_error(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from accord.sandbox import SandboxUnavailable, _bwrap
+
+    monkeypatch.setattr(_bwrap, "_checked", [])
+    monkeypatch.setattr(_bwrap.shutil, "which", lambda _: None)
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        _bwrap.check_bwrap()
