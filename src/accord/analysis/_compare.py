@@ -5,9 +5,9 @@ from typing import Literal
 
 import numpy as np
 
-from ._core import paired_units, pool, run_units, t_interval, t_p_value, vector_stats, welch
+from ._core import RunData, difference, pool, run_units, t_p_value
 from ._results import Comparison
-from ._table import FloatArray, IntArray, ScoreTable
+from ._table import ScoreTable
 
 Correction = Literal["holm", "bh", "none"]
 
@@ -88,9 +88,6 @@ def comparisons(
     return primary + secondary
 
 
-RunData = tuple[IntArray, FloatArray, IntArray]
-
-
 def _compare(
     a: RunData,
     b: RunData,
@@ -100,26 +97,14 @@ def _compare(
     alpha: float,
     clustered: bool,
 ) -> Comparison:
-    (sa, ma, ca), (sb, mb, cb) = a, b
-    shared, xa, xb = paired_units(sa, ma, sb, mb)
+    result = difference(a, b, clustered, alpha)
     task, scorer, model, reference = labels
+    stats = result.stats
     note = None
-    if shared.size:
-        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
-        stats = vector_stats(xa - xb, cluster)
-        paired = True
-        if shared.size < min(sa.size, sb.size):
-            note = f"paired on the {shared.size} samples both were scored on"
-    else:
-        stats = welch(
-            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
-        )
-        paired = False
+    if not result.paired:
         note = "UNPAIRED: the models share no sample ids; Welch's test on independent means"
-    low, high = t_interval(
-        np.array([stats.mean]), np.array([stats.se]), np.array([stats.df]), alpha
-    )
-    finite = bool(np.isfinite(stats.se))
+    elif result.shared < min(a[0].size, b[0].size):
+        note = f"paired on the {result.shared} samples both were scored on"
     return Comparison(
         task=task,
         scorer=scorer,
@@ -127,13 +112,13 @@ def _compare(
         reference=reference,
         partner=partner,
         partners=partners,
-        paired=paired,
+        paired=result.paired,
         n=stats.n,
         delta=stats.mean,
-        se=stats.se if finite else None,
-        ci_low=float(low[0]) if np.isfinite(low[0]) else None,
-        ci_high=float(high[0]) if np.isfinite(high[0]) else None,
-        df=stats.df if finite else None,
+        se=result.se,
+        ci_low=result.ci_low,
+        ci_high=result.ci_high,
+        df=result.df,
         p_value=t_p_value(stats.mean, stats.se, stats.df),
         note=note if stats.n > 1 else "one sample: no test possible",
     )

@@ -206,3 +206,51 @@ def pool(
     unique, first, inverse = np.unique(samples, return_index=True, return_inverse=True)
     pooled = np.bincount(inverse, weights=means) / np.bincount(inverse)
     return unique.astype(np.int64), pooled, clusters[first]
+
+
+RunData = tuple[IntArray, FloatArray, IntArray]
+"""(sample codes, per-sample means, cluster codes) of one run or pooled runs."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """a - b: paired on shared samples, or Welch on independent means when none are shared."""
+
+    stats: MeanStats
+    paired: bool
+    shared: int
+    ci_low: float | None
+    ci_high: float | None
+
+    @property
+    def se(self) -> float | None:
+        """The standard error, when defined."""
+        return self.stats.se if np.isfinite(self.stats.se) else None
+
+    @property
+    def df(self) -> float | None:
+        """The degrees of freedom, when the standard error is defined."""
+        return self.stats.df if np.isfinite(self.stats.se) else None
+
+
+def difference(a: RunData, b: RunData, clustered: bool, alpha: float) -> Difference:
+    """The difference of two runs' per-sample means with its two-sided (1 - alpha) interval."""
+    (sa, ma, ca), (sb, mb, cb) = a, b
+    shared, xa, xb = paired_units(sa, ma, sb, mb)
+    if shared.size:
+        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
+        stats = vector_stats(xa - xb, cluster)
+    else:
+        stats = welch(
+            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
+        )
+    low, high = t_interval(
+        np.array([stats.mean]), np.array([stats.se]), np.array([stats.df]), alpha
+    )
+    return Difference(
+        stats,
+        bool(shared.size),
+        int(shared.size),
+        float(low[0]) if np.isfinite(low[0]) else None,
+        float(high[0]) if np.isfinite(high[0]) else None,
+    )

@@ -7,16 +7,9 @@ import numpy as np
 from scipy import stats
 
 from ..run import RunManifest, compare_manifests
-from ._core import (
-    MeanStats,
-    paired_units,
-    run_units,
-    t_interval,
-    vector_stats,
-    welch,
-)
+from ._core import RunData, difference, run_units
 from ._results import Replication, Verdict
-from ._table import FloatArray, IntArray, ScoreTable
+from ._table import ScoreTable
 
 
 def tost(
@@ -90,8 +83,8 @@ def _deviations(
 
 
 def _replicate(
-    a: tuple[IntArray, FloatArray, IntArray],
-    b: tuple[IntArray, FloatArray, IntArray],
+    a: RunData,
+    b: RunData,
     labels: tuple[str, str, str],
     partners: tuple[str, str],
     deviations: list[str],
@@ -99,25 +92,12 @@ def _replicate(
     alpha: float,
     clustered: bool,
 ) -> Replication:
-    (sa, ma, ca), (sb, mb, cb) = a, b
-    shared, xa, xb = paired_units(sa, ma, sb, mb)
-    if shared.size:
-        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
-        result: MeanStats = vector_stats(xa - xb, cluster)
-        paired = True
-    else:
-        result = welch(
-            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
-        )
-        paired = False
-    low, high = t_interval(
-        np.array([result.mean]), np.array([result.se]), np.array([result.df]), 2 * alpha
-    )
+    diff = difference(a, b, clustered, 2 * alpha)
+    result = diff.stats
     p_tost, verdict = tost(result.mean, result.se, result.df, margin, alpha)
-    note = None if paired else "UNPAIRED: the partners share no sample ids"
+    note = None if diff.paired else "UNPAIRED: the partners share no sample ids"
     if deviations:
         verdict, note = "deviation", "methodology deviation: the runs are not the same test"
-    finite = bool(np.isfinite(result.se))
     return Replication(
         task=labels[0],
         model=labels[1],
@@ -125,12 +105,12 @@ def _replicate(
         partner_a=partners[0],
         partner_b=partners[1],
         deviations=deviations,
-        paired=paired,
+        paired=diff.paired,
         n=result.n,
         delta=result.mean,
-        se=result.se if finite else None,
-        ci_low=float(low[0]) if np.isfinite(low[0]) else None,
-        ci_high=float(high[0]) if np.isfinite(high[0]) else None,
+        se=diff.se,
+        ci_low=diff.ci_low,
+        ci_high=diff.ci_high,
         margin=margin,
         p_tost=p_tost,
         verdict=verdict,
