@@ -10,7 +10,7 @@ from ._format import (
     BundleMember,
     BundleSignature,
 )
-from ._redact import REDACTION_KEY, content_digests, redact_log, redact_sample
+from ._redact import REDACTION_KEY, content_digests, redact_sample
 from ._verify import VerifiedBundle, read_document, verify_bundle
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "default_bundle_path",
     "open_bundle",
     "read_document",
-    "redact_log",
     "redact_sample",
     "verify_bundle",
 ]

@@ -3,7 +3,7 @@
 from collections.abc import Collection
 from typing import Any, TypeVar
 
-from inspect_ai.log import EvalError, EvalLog, EvalSample, resolve_sample_attachments
+from inspect_ai.log import EvalError, EvalSample, resolve_sample_attachments
 from inspect_ai.model import ModelOutput
 from inspect_ai.scorer import Score
 
@@ -32,31 +32,16 @@ def content_digests(sample: EvalSample) -> dict[str, str]:
     }
 
 
-def redact_log(log: EvalLog, level: DisclosureLevel, keep_metadata: Collection[str]) -> EvalLog:
-    """A copy of `log` holding only what `level` discloses.
+def redact_sample(
+    sample: EvalSample, level: DisclosureLevel, keep_metadata: Collection[str]
+) -> EvalSample:
+    """One sample cut down to `level`.
 
     `transcripts` keeps everything. `samples` keeps inputs, targets, final outputs, scores
     and metadata, and drops messages, events, stores and attachments. `scores` keeps ids,
     epochs, score values, usage and timing, and the metadata keys in `keep_metadata`, and
     replaces content by digests.
     """
-    if level == "transcripts":
-        return log
-    samples = [redact_sample(s, level, keep_metadata) for s in log.samples or []]
-    update: dict[str, Any] = {"samples": samples}
-    if level == "scores":
-        update["reductions"] = [
-            r.model_copy(update={"samples": [bare_score(s) for s in r.samples]})
-            for r in log.reductions or []
-        ] or log.reductions
-        update["log_updates"] = None  # edit notes may quote content
-    return log.model_copy(update=update)
-
-
-def redact_sample(
-    sample: EvalSample, level: DisclosureLevel, keep_metadata: Collection[str]
-) -> EvalSample:
-    """One sample cut down to `level` (see `redact_log`)."""
     if level == "transcripts":
         return sample
     sample = resolve_sample_attachments(sample)

@@ -8,8 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from ..hub import create_app, open_hub
-from ..hub._client import HubClient, hub_settings
+from ..hub import HubClient, create_app, hub_settings, open_hub
 from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
 from ._console import err, out, print_json
 from ._options import parse_time

@@ -16,8 +16,7 @@ from ..analysis import (
     samples_needed,
 )
 from ..protocol import Protocol, ProtocolFile, load_protocol, parse_task_ref, replications
-from ..run import read_manifest
-from ..run._tasks import create_task
+from ..run import create_task, read_manifest
 from ._console import err, out, print_json
 
 

@@ -24,7 +24,6 @@ from ._auth import Actor, resolve_actor
 from ._errors import BadRequest, Forbidden, NotFound
 
 Clock = Callable[[], datetime]
-STATES = ("draft", "open", "closed", "published")
 
 
 def utc_now() -> datetime:

@@ -1,6 +1,5 @@
 """An HTTP client for the hub (what `accord exercise`, `submit`, `results` and admin use)."""
 
-import json
 import os
 import tomllib
 from pathlib import Path
@@ -78,8 +77,3 @@ class HubClient:
     def close(self) -> None:
         """Close the connection pool."""
         self.http.close()
-
-
-def dumps(data: Any) -> str:
-    """Indented JSON for printing."""
-    return json.dumps(data, indent=2)

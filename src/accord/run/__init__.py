@@ -6,6 +6,7 @@ from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
 from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
 from ._plan import PlannedRun, SharePlan, default_out_dir, plan_share
+from ._tasks import create_task
 
 __all__ = [
     "MANIFEST_FILE",
@@ -22,6 +23,7 @@ __all__ = [
     "collect_logs",
     "compare_manifests",
     "compare_runs",
+    "create_task",
     "dataset_digest",
     "default_out_dir",
     "file_digest",
