@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from accord.bundle import build_bundle
 from accord.hub import Hub, create_app, open_hub
-from accord.identity import PublicKeyRecord, load_private_key, write_key_pair
+from accord.identity import PublicKeyRecord, load_private_key, prove_possession, write_key_pair
 from accord.protocol import load_protocol
 from accord.run import plan_share, run_share
 from tests.conftest import BACKENDS, example_data
@@ -43,6 +43,7 @@ class Bundles:
     b_other_data: Path
     a_other_protocol: Path
     keys: dict[str, PublicKeyRecord]
+    private_keys: dict[str, Path]
 
 
 @pytest.fixture(scope="session")
@@ -95,6 +96,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
         b_other,
         a_wrong,
         {p: k.record for p, k in keys.items()},
+        {p: k.private_key for p, k in keys.items()},
     )
 
 
@@ -153,11 +155,25 @@ def build_world(database: str, tmp_path: Path, bundles: Bundles) -> World:
         )
         world.tokens[who] = token.json()["token"]
     for partner, record in bundles.keys.items():
-        response = world.call(
-            "hub-admin",
-            "POST",
-            f"/institutes/{partner}/keys",
-            json={"key": record.model_dump(mode="json")},
-        )
+        response = register_key(world, "hub-admin", record, bundles.private_keys[partner])
         assert response.status_code == 201, response.text
     return world
+
+
+def key_body(world: World, who: str, record: PublicKeyRecord, private: Any) -> dict[str, Any]:
+    """A key registration body with a fresh proof of possession by `private`."""
+    if isinstance(private, Path):
+        private = load_private_key(private)
+    challenge = world.call(who, "GET", f"/institutes/{record.partner}/keys/challenge")
+    text = challenge.json()["challenge"] if challenge.status_code == 200 else "v1.0.x"
+    return {
+        "key": record.model_dump(mode="json"),
+        "challenge": text,
+        "proof": prove_possession(private, record.partner, text),
+    }
+
+
+def register_key(world: World, who: str, record: PublicKeyRecord, private: Any) -> Any:
+    """Register a key as `who`, proving possession with `private`."""
+    body = key_body(world, who, record, private)
+    return world.call(who, "POST", f"/institutes/{record.partner}/keys", json=body)

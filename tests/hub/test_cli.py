@@ -49,7 +49,33 @@ def test_hub_from_the_command_line(tmp_path: Path, bundles: Bundles, monkeypatch
             )
             keyfile = tmp_path / f"{institute}.pub.json"
             keyfile.write_text(bundles.keys[institute].model_dump_json())
-            added = runner.invoke(app, ["hub", "key", institute, "--add", str(keyfile)])
+            private = str(bundles.private_keys[institute])
+            bare = runner.invoke(app, ["hub", "key", institute, "--add", str(keyfile)])
+            assert bare.exit_code == 2 and "proof of possession" in bare.output
+            if institute == "inst-a":  # online: the command fetches and signs a challenge
+                added = runner.invoke(
+                    app, ["hub", "key", institute, "--add", str(keyfile), "--private-key", private]
+                )
+            else:  # offline: challenge from the hub, proof where the key is, then register
+                challenge = json.loads(
+                    runner.invoke(
+                        app, ["hub", "key", institute, "--challenge-for-key", "--json"]
+                    ).stdout
+                )["challenge"]
+                proof = runner.invoke(
+                    app,
+                    [
+                        *("keys", "prove", "--key", private),
+                        *("--institute", institute, "--challenge", challenge),
+                    ],
+                ).stdout.strip()
+                added = runner.invoke(
+                    app,
+                    [
+                        *("hub", "key", institute, "--add", str(keyfile)),
+                        *("--challenge", challenge, "--proof", proof),
+                    ],
+                )
             assert added.exit_code == 0, added.output
         member = json.loads(
             runner.invoke(

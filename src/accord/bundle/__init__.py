@@ -1,11 +1,12 @@
 """Bundles: a partner's results, redacted per the protocol, packed and signed."""
 
-from ._archive import BundleLimits, OpenedBundle, open_bundle
+from ._archive import ZIP_READ_ERRORS, BundleLimits, OpenedBundle, open_bundle, read_member
 from ._build import BuiltBundle, build_bundle, default_bundle_path
 from ._errors import BundleError
 from ._format import (
     BUNDLE_FORMAT,
     BUNDLE_SUFFIX,
+    DOCUMENT_NAME,
     BundleDocument,
     BundleMember,
     BundleSignature,
@@ -16,7 +17,9 @@ from ._verify import VerifiedBundle, read_document, verify_bundle
 __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_SUFFIX",
+    "DOCUMENT_NAME",
     "REDACTION_KEY",
+    "ZIP_READ_ERRORS",
     "BuiltBundle",
     "BundleDocument",
     "BundleError",
@@ -30,6 +33,7 @@ __all__ = [
     "default_bundle_path",
     "open_bundle",
     "read_document",
+    "read_member",
     "redact_sample",
     "verify_bundle",
 ]

@@ -4,6 +4,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,19 @@ class BundleLimits:
     max_members: int = 10_000
     max_member_bytes: int = 1 << 30
     max_compression_ratio: float = 100.0
+    max_document_bytes: int = 64 << 20  # bundle.json and signature
+
+
+# What reading a damaged or hostile zip member can raise, besides our own checks.
+ZIP_READ_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 def write_archive(path: Path, members: list[tuple[str, Path]]) -> None:
@@ -116,6 +130,12 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: BundleLimits) -> None:
                 f"unexpected member '{name}': a bundle holds only bundle.json, signature "
                 "and logs/*.eval"
             )
+        small = name in (DOCUMENT_NAME, SIGNATURE_NAME)
+        if small and info.file_size > limits.max_document_bytes:
+            raise BundleError(
+                f"member '{name}' is {info.file_size} bytes, over the limit of "
+                f"{limits.max_document_bytes}"
+            )
         if info.file_size > limits.max_member_bytes:
             raise BundleError(
                 f"member '{name}' is {info.file_size} bytes, over the limit of "
@@ -142,5 +162,40 @@ def _extract(
                 if written > info.file_size or written > limits.max_member_bytes:
                     raise BundleError(f"member '{info.filename}' inflates past its declared size")
                 writer.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as ex:
+    except ZIP_READ_ERRORS as ex:
         raise BundleError(f"member '{info.filename}' cannot be read: {ex}") from None
+
+
+def read_member(path: Path, name: str, limits: BundleLimits | None = None) -> bytes:
+    """One small member (bundle.json or signature) of an untrusted archive, read with bounds.
+
+    Raises:
+        BundleError: When the archive or member is unreadable, missing, encrypted, larger
+            than `max_document_bytes`, or suspiciously compressed.
+    """
+    limits = limits or BundleLimits()
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(name)
+            if info.flag_bits & 0x1:
+                raise BundleError(f"member '{name}' is encrypted")
+            if info.file_size > limits.max_document_bytes:
+                raise BundleError(
+                    f"member '{name}' is {info.file_size} bytes, over the limit of "
+                    f"{limits.max_document_bytes}"
+                )
+            if info.file_size > 1024 and info.file_size > limits.max_compression_ratio * max(
+                info.compress_size, 1
+            ):
+                raise BundleError(
+                    f"member '{name}' has a suspicious compression ratio (a zip bomb?)"
+                )
+            with archive.open(info) as reader:
+                data = reader.read(limits.max_document_bytes + 1)
+    except KeyError:
+        raise BundleError(f"bundle has no '{name}' member") from None
+    except ZIP_READ_ERRORS as ex:
+        raise BundleError(f"{path.name}: '{name}' cannot be read: {ex}") from None
+    if len(data) > limits.max_document_bytes:
+        raise BundleError(f"member '{name}' inflates past {limits.max_document_bytes} bytes")
+    return data

@@ -40,11 +40,22 @@ def read_document(opened: OpenedBundle) -> tuple[BundleDocument, bytes, BundleSi
         data = json.loads(raw)
         document = BundleDocument.model_validate(data)
         signature = BundleSignature.model_validate_json(opened.member(SIGNATURE_NAME).read_bytes())
+    except RecursionError:
+        raise BundleError("bundle.json is nested too deeply to be a bundle document") from None
     except (ValueError, ValidationError) as ex:
-        raise BundleError(f"bundle.json or signature is malformed: {ex}") from None
+        raise BundleError(f"bundle.json or signature is malformed: {_brief(ex)}") from None
+    if document.created.tzinfo is None or document.created.utcoffset() is None:
+        raise BundleError(
+            "bundle.json: 'created' has no time zone; bundles are signed with a UTC time"
+        )
     if canonical_json(data) != raw:
         raise BundleError("bundle.json is not in canonical form (it was edited after signing)")
     return document, raw, signature
+
+
+def _brief(ex: Exception, limit: int = 600) -> str:
+    text = str(ex)
+    return text if len(text) <= limit else text[:limit] + " ..."
 
 
 def verify_bundle(

@@ -91,9 +91,7 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
                 "POST", f"/members/{member['id']}/tokens", json={"scopes": ["read", "write"]}
             )["token"]
             record = load_public_record(keys_dir / f"{pid}.pub.json")
-            api.call(
-                "POST", f"/institutes/{pid}/keys", json={"key": record.model_dump(mode="json")}
-            )
+            api.register_key(pid, record, load_private_key(keys_dir / f"{pid}.key"))
         api.call("POST", "/exercises", json={"protocol_yaml": protocol_yaml})
         api.call("POST", f"/exercises/{exercise}/open")
         out.print(f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open")

@@ -8,10 +8,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from .._util import InputError
 from ..hub import HubClient, create_app, hub_settings, open_hub
 from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
 from ._console import err, out, print_json
-from ._options import parse_time
+from ._options import parse_time, passphrase_from_env
 
 hub_app = typer.Typer(help="Run a hub and administer it.", no_args_is_help=True)
 DbOption = typer.Option("accord-hub/hub.db", "--db", help="SQLite file path or postgresql:// URL.")
@@ -169,6 +170,21 @@ def token_command(
 def key_command(
     institute: str = typer.Argument(..., help="Institute id.", show_default=False),
     public_key: Path | None = typer.Option(None, "--add", help="Register this .pub.json file."),
+    private_key: Path | None = typer.Option(
+        None, "--private-key", help="With --add: its private key, to prove possession."
+    ),
+    passphrase_env: str | None = typer.Option(
+        None, "--passphrase-env", help="Variable holding the private key's passphrase."
+    ),
+    challenge: str | None = typer.Option(
+        None, "--challenge", help="With --add and --proof: the challenge signed offline."
+    ),
+    proof: str | None = typer.Option(
+        None, "--proof", help="With --add: a proof from `accord keys prove` (offline signing)."
+    ),
+    challenge_for_key: bool = typer.Option(
+        False, "--challenge-for-key", help="Print a challenge to sign with `accord keys prove`."
+    ),
     revoke: str | None = typer.Option(None, "--revoke", help="Revoke the key with this id."),
     reason: str | None = typer.Option(None, "--reason", help="Why (with --revoke)."),
     valid_until: str | None = typer.Option(None, "--valid-until", help="ISO time the key expires."),
@@ -178,17 +194,37 @@ def key_command(
 ) -> None:
     """List, register or revoke an institute's signing keys.
 
-    Example: `accord hub key inst-a --add keys/inst-a.pub.json`
+    Registering proves possession of the key: with --private-key the command fetches a
+    challenge from the hub and signs it. For a key kept offline, get a challenge with
+    `accord hub key ID --challenge-for-key`, sign it where the key is with `accord keys
+    prove`, and pass --challenge and --proof.
+
+    Example: `accord hub key inst-a --add keys/inst-a.pub.json --private-key keys/inst-a.key`
     """
-    from ..identity import load_public_record
+    from ..identity import load_private_key, load_public_record
 
     api = client(hub, token)
+    if challenge_for_key:
+        _show(api.call("GET", f"/institutes/{institute}/keys/challenge"), json_output)
+        return
     if public_key:
         record = load_public_record(public_key)
         until = parse_time(valid_until, "--valid-until")
+        until_text = until.isoformat() if until else None
+        if private_key is not None:
+            key = load_private_key(private_key, passphrase_from_env(passphrase_env))
+            _show(api.register_key(institute, record, key, until_text), json_output)
+            return
+        if not (challenge and proof):
+            raise InputError(
+                "registering a key needs proof of possession: pass --private-key, or "
+                "--challenge and --proof from `accord keys prove`"
+            )
         body = {
             "key": record.model_dump(mode="json"),
-            "valid_until": until.isoformat() if until else None,
+            "challenge": challenge,
+            "proof": proof,
+            "valid_until": until_text,
         }
         _show(api.call("POST", f"/institutes/{institute}/keys", json=body), json_output)
     elif revoke:

@@ -38,6 +38,26 @@ def init(
     out.print(f"key id: {files.record.key_id}")
 
 
+@keys_app.command("prove")
+def prove(
+    private_key: Path = typer.Option(..., "--key", help="The private key file."),
+    institute: str = typer.Option(..., "--institute", help="The institute registering it."),
+    challenge: str = typer.Option(..., "--challenge", help="The hub's challenge."),
+    passphrase_env: str | None = typer.Option(
+        None, "--passphrase-env", help="Variable holding the key's passphrase."
+    ),
+) -> None:
+    """Sign a hub's key-registration challenge, proving you hold the key (prints the proof).
+
+    Example: `accord keys prove --key keys/inst-a.key --institute inst-a --challenge v1.17...`
+    """
+    from ..identity import key_id_of, load_private_key, prove_possession
+
+    key = load_private_key(private_key, passphrase_from_env(passphrase_env))
+    err.print(f"key id: {key_id_of(key.public_key())}")
+    out.print(prove_possession(key, institute, challenge), highlight=False)
+
+
 @keys_app.command("add")
 def add(
     public_key: Path = typer.Argument(..., help="A partner's .pub.json file.", show_default=False),

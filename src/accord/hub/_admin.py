@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..identity import PublicKeyRecord
+from .._util import InputError
+from ..identity import PublicKeyRecord, check_record, proof_valid
 from ..store import (
     ApiToken,
     Institute,
@@ -20,6 +21,7 @@ from ..store import (
 from . import _policy as policy
 from ._auth import INSTITUTE_ROLES, ROLES, Actor, new_token, token_hash
 from ._base import HubBase
+from ._challenge import CHALLENGE_TTL, challenge_problem, issue_challenge
 from ._errors import BadRequest, Conflict, NotFound
 
 
@@ -124,18 +126,19 @@ class AdminOps(HubBase):
     def create_token(
         self, actor: Actor, member_id: str, scopes: list[str], expires_at: datetime | None
     ) -> IssuedToken:
-        """Issue a token for a member (the member, or an admin of its institute)."""
-        with transaction(self.reads) as session:
-            member = self._member(session, member_id)
-        if actor.member_id != member_id:
-            self.check(
-                actor, policy.institute_admin(actor, member.institute_id), "token.create", member_id
-            )
+        """Issue a token for a member (the member, or an admin of its institute).
+
+        The policy caps the new token by the caller's: no scope it lacks, no later expiry.
+        """
         unknown = set(scopes) - {"read", "write", "admin"}
         if not scopes or unknown:
             raise BadRequest("scopes must be a non-empty subset of read, write, admin")
         if expires_at is not None and expires_at <= self.clock():
             raise BadRequest("expires_at must be in the future")
+        with transaction(self.reads) as session:
+            member = self._member(session, member_id)
+        decision = policy.issue_token(actor, member_id, member.institute_id, scopes, expires_at)
+        self.check(actor, decision, "token.create", member_id)
         with transaction(self.sessions) as session:
             return self._issue(session, member_id, scopes, expires_at)
 
@@ -152,8 +155,10 @@ class AdminOps(HubBase):
             )
         with transaction(self.sessions) as session:
             token = session.get(ApiToken, token_id)
-            assert token is not None
-            token.revoked_at = self.clock()
+            if token is None:
+                raise NotFound(f"no token '{token_id}'")
+            if token.revoked_at is None:  # revoking again keeps the first time
+                token.revoked_at = self.clock()
             return token
 
     def _issue(
@@ -174,6 +179,18 @@ class AdminOps(HubBase):
 
     # keys --------------------------------------------------------------------------------
 
+    def key_challenge(self, actor: Actor, institute_id: str) -> dict[str, str]:
+        """A challenge to sign when registering a key of `institute_id` (its admins)."""
+        self.check(
+            actor, policy.institute_admin(actor, institute_id), "key.challenge", institute_id
+        )
+        now = self.clock()
+        return {
+            "institute": institute_id,
+            "challenge": issue_challenge(self.secret, institute_id, now),
+            "expires_at": (now + CHALLENGE_TTL).isoformat(),
+        }
+
     def register_key(
         self,
         actor: Actor,
@@ -181,11 +198,36 @@ class AdminOps(HubBase):
         record: PublicKeyRecord,
         valid_from: datetime | None,
         valid_until: datetime | None,
+        proof: tuple[str, str] = ("", ""),
     ) -> InstituteKey:
-        """Register an institute's public signing key."""
+        """Register an institute's public signing key.
+
+        `proof` is (challenge, signature): the key's own signature over the registration
+        message for this institute and a live challenge of this hub, so nobody registers a
+        key they do not hold. The key must parse and its id must derive from it.
+        """
         self.check(actor, policy.institute_admin(actor, institute_id), "key.register", institute_id)
         if record.partner != institute_id:
             raise BadRequest(f"the key belongs to '{record.partner}', not '{institute_id}'")
+        try:
+            check_record(record, "key")
+        except InputError as ex:
+            raise BadRequest(str(ex)) from None
+        challenge, signature = proof
+        if not challenge or not signature:
+            raise BadRequest(
+                "registering a key needs proof of possession: sign a challenge from "
+                f"GET /institutes/{institute_id}/keys/challenge with the key "
+                "(`accord hub key --add ... --private-key ...` does both)"
+            )
+        problem = challenge_problem(self.secret, institute_id, challenge, self.clock())
+        if problem is not None:
+            raise BadRequest(problem)
+        if not proof_valid(record, institute_id, challenge, signature):
+            raise BadRequest(
+                f"the proof is not {record.key_id}'s signature of the registration message for "
+                f"'{institute_id}' and this challenge"
+            )
         with transaction(self.sessions) as session:
             self._institute(session, institute_id)
             if session.get(InstituteKey, record.key_id):
@@ -207,7 +249,7 @@ class AdminOps(HubBase):
                 "key.registered",
                 record.key_id,
                 actor.member_id,
-                {"institute": institute_id},
+                {"institute": institute_id, "challenge": challenge, "proof": signature},
                 self.clock(),
             )
             return key
@@ -222,7 +264,7 @@ class AdminOps(HubBase):
             if key is None or key.institute_id != institute_id:
                 raise NotFound(f"'{institute_id}' has no key {key_id}")
             if key.revoked_at is not None:
-                raise Conflict(f"key {key_id} was already revoked")
+                return key  # revoking again keeps the first revocation
             key.revoked_at, key.revocation_reason = self.clock(), reason
             append(
                 session,
@@ -311,9 +353,10 @@ class AdminOps(HubBase):
         )
         with transaction(self.sessions) as session:
             row = session.get(Secondment, secondment_id)
-            assert row is not None
+            if row is None:
+                raise NotFound(f"no secondment '{secondment_id}'")
             if row.revoked_at is not None:
-                raise Conflict("the secondment was already revoked")
+                return row  # revoking again changes nothing
             row.revoked_at = self.clock()
             append(
                 session,

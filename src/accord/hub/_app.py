@@ -1,65 +1,33 @@
 """The hub's HTTP API (FastAPI; OpenAPI at /docs). Every route asks the one policy module."""
 
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, File, Header, Request, UploadFile
+from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
 from .._util import AccordError
-from ..bundle import BundleLimits
-from ..identity import PublicKeyRecord
 from ._auth import Actor
 from ._base import as_dict
-from ._errors import BadRequest, HubError
+from ._errors import HubError
+from ._schemas import (
+    ExerciseIn,
+    InstituteIn,
+    KeyIn,
+    MemberIn,
+    RevokeIn,
+    SecondmentIn,
+    TokenIn,
+)
 from ._service import Hub
+from ._upload import UPLOAD_PREFIX, receive_bundle
 
 API = "/api/v1"
 Auth = Annotated[str | None, Header(alias="Authorization")]
-
-
-class InstituteIn(BaseModel):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
-    name: str = Field(min_length=1)
-
-
-class MemberIn(BaseModel):
-    email: str = Field(min_length=3, max_length=254)
-    name: str = Field(min_length=1)
-    role: str
-
-
-class TokenIn(BaseModel):
-    scopes: list[str] = Field(default_factory=lambda: ["read", "write"])
-    expires_at: datetime | None = None
-
-
-class KeyIn(BaseModel):
-    key: PublicKeyRecord
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
-
-
-class RevokeIn(BaseModel):
-    reason: str | None = None
-
-
-class SecondmentIn(BaseModel):
-    member_id: str
-    host_institute: str
-    exercise_id: str | None = None
-    role: str
-    starts_at: datetime
-    ends_at: datetime
-
-
-class ExerciseIn(BaseModel):
-    protocol_yaml: str = Field(min_length=1)
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -148,9 +116,18 @@ def create_app(hub: Hub) -> FastAPI:
     @app.post(f"{API}/institutes/{{institute_id}}/keys", status_code=201)
     def register_key(institute_id: str, body: KeyIn, authorization: Auth = None) -> dict[str, Any]:
         row = hub.register_key(
-            actor(authorization), institute_id, body.key, body.valid_from, body.valid_until
+            actor(authorization),
+            institute_id,
+            body.key,
+            body.valid_from,
+            body.valid_until,
+            (body.challenge, body.proof),
         )
         return _key(row)
+
+    @app.get(f"{API}/institutes/{{institute_id}}/keys/challenge")
+    def key_challenge(institute_id: str, authorization: Auth = None) -> dict[str, str]:
+        return hub.key_challenge(actor(authorization), institute_id)
 
     @app.get(f"{API}/institutes/{{institute_id}}/keys")
     def keys(institute_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
@@ -210,15 +187,24 @@ def create_app(hub: Hub) -> FastAPI:
 
         app.post(f"{API}/exercises/{{exercise_id}}/{verb}", name=f"exercise_{verb}")(transition)
 
-    @app.post(f"{API}/exercises/{{exercise_id}}/submissions", status_code=201)
-    def submit(
-        exercise_id: str, bundle: Annotated[UploadFile, File()], authorization: Auth = None
+    @app.post(
+        f"{API}/exercises/{{exercise_id}}/submissions",
+        status_code=201,
+        openapi_extra={"requestBody": _BUNDLE_BODY},
+    )
+    async def submit(
+        exercise_id: str, request: Request, authorization: Auth = None
     ) -> JSONResponse:
-        who = actor(authorization)
-        with tempfile.TemporaryDirectory(prefix="accord-upload-") as temp:
+        # Authorize before reading the body: nobody else makes the hub store or parse a byte.
+        who = await run_in_threadpool(hub.actor, authorization)
+        await run_in_threadpool(hub.authorize_upload, who, exercise_id)
+        hub.incoming.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=UPLOAD_PREFIX, dir=hub.incoming) as temp:
             path = Path(temp) / "bundle.accord"
-            _receive(bundle, path, BundleLimits().max_archive_bytes)
-            submission, created, deviations = hub.submit(who, exercise_id, path)
+            await receive_bundle(request, path, hub.limits.max_archive_bytes)
+            submission, created, deviations = await run_in_threadpool(
+                hub.submit, who, exercise_id, path
+            )
         body = {
             **as_dict(
                 submission,
@@ -272,14 +258,19 @@ def create_app(hub: Hub) -> FastAPI:
     return app
 
 
-def _receive(upload: UploadFile, target: Path, limit: int) -> None:
-    size = 0
-    with target.open("wb") as stream:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise BadRequest(f"the upload exceeds the bundle size limit of {limit} bytes")
-            stream.write(chunk)
+_BUNDLE_BODY = {
+    "required": True,
+    "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["bundle"],
+                "properties": {"bundle": {"type": "string", "format": "binary"}},
+            }
+        },
+    },
+}
 
 
 def _key(row: Any) -> dict[str, Any]:

@@ -44,6 +44,7 @@ class Actor:
     role: str | None = None
     scopes: frozenset[str] = frozenset()
     secondments: tuple[ActiveSecondment, ...] = field(default=())
+    token_expires_at: datetime | None = None  # when the caller's own token expires
 
     @property
     def anonymous(self) -> bool:
@@ -72,9 +73,10 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
         raise Unauthenticated(
             "send `Authorization: Bearer acc_...` with a token from `accord hub tokens create`"
         )
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
-    ).first()
+    token = token.strip()
+    if len(token) > 200 or not token.isascii():
+        raise Unauthenticated("malformed token; create one with `accord hub tokens create`")
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
         raise Unauthenticated("unknown token; create one with `accord hub tokens create`")
     if row.revoked_at is not None and row.revoked_at <= now:
@@ -82,10 +84,18 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
     if row.expires_at is not None and row.expires_at <= now:
         raise Unauthenticated(f"token {row.prefix}... expired at {row.expires_at.isoformat()}")
     member = session.get(Member, row.member_id)
-    assert member is not None
+    if member is None:
+        raise Unauthenticated(f"token {row.prefix}... belongs to no member")
     secondments = tuple(
         ActiveSecondment(s.host_institute_id, s.exercise_id, s.role)
         for s in session.scalars(select(Secondment).where(Secondment.member_id == member.id))
         if s.starts_at <= now < s.ends_at and (s.revoked_at is None or now < s.revoked_at)
     )
-    return Actor(member.id, member.institute_id, member.role, frozenset(row.scopes), secondments)
+    return Actor(
+        member.id,
+        member.institute_id,
+        member.role,
+        frozenset(row.scopes),
+        secondments,
+        row.expires_at,
+    )

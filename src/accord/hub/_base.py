@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..bundle import BundleLimits
 from ..protocol import Protocol, ProtocolError, parse_protocol
 from ..store import (
     AuditEvent,
@@ -21,7 +22,9 @@ from ..store import (
 )
 from . import _policy as policy
 from ._auth import Actor, resolve_actor
+from ._challenge import hub_secret
 from ._errors import BadRequest, Forbidden, NotFound
+from ._upload import remove_stale_uploads
 
 Clock = Callable[[], datetime]
 
@@ -38,8 +41,12 @@ class HubBase:
         self.engine = engine
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.reads: sessionmaker[Session] = session_factory(engine, write=False)
+        data_dir.mkdir(parents=True, exist_ok=True)
         self.blobs = BlobStore(data_dir / "blobs")
         self.incoming = data_dir / "incoming"
+        self.secret = hub_secret(data_dir)
+        self.limits = BundleLimits()
+        remove_stale_uploads(self.incoming)
         self.clock = clock
         self.analysis_cache: dict[tuple[str, int], dict[str, Any]] = {}
 
@@ -56,6 +63,13 @@ class HubBase:
             return
         self.audit(actor, action, target, "deny", decision.reason)
         raise Forbidden(f"{action} on {target}: {decision.reason}")
+
+    def hide(self, actor: Actor, view: policy.ExerciseView) -> None:
+        """Answer an exercise the actor may not see as missing (404), so ids do not leak."""
+        decision = policy.see_exercise(actor, view)
+        if not decision.allowed:
+            self.audit(actor, "exercise.read", view.id, "deny", decision.reason)
+            raise NotFound(f"no exercise '{view.id}'")
 
     def refresh_statistics(self) -> None:
         """Let PostgreSQL's planner see new score rows now (no-op on SQLite).

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import InputError, OperationError
+from ..identity import PublicKeyRecord, key_id_of, prove_possession
 
 CONFIG_FILE = Path(os.environ.get("ACCORD_CONFIG", Path.home() / ".config" / "accord" / "hub.toml"))
 
@@ -73,6 +75,29 @@ class HubClient:
                 f"/exercises/{exercise}/submissions",
                 files={"bundle": (bundle.name, stream)},
             )
+
+    def register_key(
+        self,
+        institute: str,
+        record: PublicKeyRecord,
+        private_key: Ed25519PrivateKey,
+        valid_until: str | None = None,
+    ) -> Any:
+        """Register a public key, proving possession: fetch a challenge, sign it, send both.
+
+        Raises:
+            InputError: When `private_key` is not the key of `record`.
+        """
+        if key_id_of(private_key.public_key()) != record.key_id:
+            raise InputError(f"the private key given is not the key of {record.key_id}")
+        challenge = self.call("GET", f"/institutes/{institute}/keys/challenge")["challenge"]
+        body = {
+            "key": record.model_dump(mode="json"),
+            "challenge": challenge,
+            "proof": prove_possession(private_key, institute, challenge),
+            "valid_until": valid_until,
+        }
+        return self.call("POST", f"/institutes/{institute}/keys", json=body)
 
     def close(self) -> None:
         """Close the connection pool."""

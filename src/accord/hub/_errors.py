@@ -44,3 +44,15 @@ class Rejected(HubError):
     """A submission that failed a check; nothing of it was stored."""
 
     status = 422
+
+
+class PayloadTooLarge(HubError):
+    """A request body over its size limit."""
+
+    status = 413
+
+
+class UnsupportedMedia(HubError):
+    """A request body of a content type the route does not take."""
+
+    status = 415

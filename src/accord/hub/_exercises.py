@@ -84,7 +84,7 @@ class ExerciseOps(HubBase):
         with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
-        self.check(actor, policy.see_exercise(actor, view), "exercise.read", exercise_id)
+        self.hide(actor, view)
         return exercise, view
 
     def transition(self, actor: Actor, exercise_id: str, target: str) -> Exercise:
@@ -135,22 +135,29 @@ class ExerciseOps(HubBase):
             self.refresh_statistics()
         return outcome
 
-    def _submit(
-        self, actor: Actor, exercise_id: str, bundle: Path
-    ) -> tuple[Submission, bool, list[str]]:
+    def authorize_upload(self, actor: Actor, exercise_id: str) -> None:
+        """Refuse, before any of the body is read, a caller who may not submit here at all.
+
+        Which partner the bundle is for is checked again once it has arrived.
+        """
+        self._gate(actor, exercise_id, None)
+
+    def _gate(self, actor: Actor, exercise_id: str, partner: str | None) -> Exercise:
         with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
-        self.check(
-            actor,
-            policy.submit(actor, view, bundle_partner(bundle)),
-            "submission.create",
-            exercise_id,
-        )
+        self.hide(actor, view)
+        self.check(actor, policy.submit(actor, view, partner), "submission.create", exercise_id)
         if exercise.state != "open":
             raise Conflict(
                 f"exercise '{exercise_id}' is {exercise.state}; submissions need an open exercise"
             )
+        return exercise
+
+    def _submit(
+        self, actor: Actor, exercise_id: str, bundle: Path
+    ) -> tuple[Submission, bool, list[str]]:
+        exercise = self._gate(actor, exercise_id, bundle_partner(bundle, self.limits))
         digest = file_digest(bundle)
         protocol = self._parse(exercise.protocol_yaml)
         try:

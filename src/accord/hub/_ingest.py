@@ -14,7 +14,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ..analysis import AnalysisError, score_metrics, score_to_float
-from ..bundle import BundleDocument, BundleError, open_bundle, verify_bundle
+from ..bundle import (
+    DOCUMENT_NAME,
+    ZIP_READ_ERRORS,
+    BundleDocument,
+    BundleError,
+    BundleLimits,
+    open_bundle,
+    read_member,
+    verify_bundle,
+)
 from ..identity import Keyring, KeyringEntry, PublicKeyRecord
 from ..protocol import Protocol, partner_share, protocol_id
 from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
@@ -77,6 +86,11 @@ def verify_submission(
                 f"{member.name} was redacted to '{member.disclosure}', "
                 f"the protocol says '{expected}'"
             )
+    for member in document.members:
+        if document.run_manifest.log(member.task_id, member.model_id) is None:
+            raise Rejected(
+                f"{member.name} ({member.task_id} x {member.model_id}) is not in the run manifest"
+            )
     for record in document.run_manifest.logs:
         task, model = protocol.task(record.task_id), protocol.model(record.model_id)
         run = f"{record.task_id} x {record.model_id}"
@@ -123,7 +137,8 @@ def store_submission(
     with open_bundle(path) as opened:
         for member in document.members:
             record = document.run_manifest.log(member.task_id, member.model_id)
-            assert record is not None
+            if record is None:  # verify_submission refuses this; never store a half
+                raise Rejected(f"{member.name} is not in the run manifest")
             run = Run(
                 id=uuid.uuid4().hex,
                 exercise_id=exercise.id,
@@ -144,12 +159,15 @@ def store_submission(
             cluster_key = protocol.task(member.task_id).cluster
             keep_text = member.disclosure in _CONTENT_LEVELS
             batch: list[dict[str, Any]] = []
-            for row in score_rows(opened.member(member.name), cluster_key, keep_text):
-                row["run_id"] = run.id
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    session.execute(insert(SampleScore), batch)
-                    batch = []
+            try:
+                for row in score_rows(opened.member(member.name), cluster_key, keep_text):
+                    row["run_id"] = run.id
+                    batch.append(row)
+                    if len(batch) >= BATCH:
+                        session.execute(insert(SampleScore), batch)
+                        batch = []
+            except (*ZIP_READ_ERRORS, RecursionError, KeyError, TypeError, AttributeError) as ex:
+                raise Rejected(f"{member.name} is not a readable Inspect log: {ex}") from None
             if batch:
                 session.execute(insert(SampleScore), batch)
     session.add_all(deviations)
@@ -169,6 +187,7 @@ def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[
         Rejected: For a score that is not numeric, or summaries that do not match the samples.
     """
     with zipfile.ZipFile(log) as archive:
+        _check_log_shape(log, archive)
         names = archive.namelist()
         members = [n for n in names if n.startswith("samples/") and n.endswith(".json")]
         if "summaries.json" not in names:
@@ -185,6 +204,25 @@ def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[
         if count != len(members):
             raise Rejected(
                 f"{log.name}: summaries list {count} samples, the log holds {len(members)}"
+            )
+
+
+MAX_LOG_MEMBER_BYTES = 1 << 30
+MAX_LOG_RATIO = 1000.0
+
+
+def _check_log_shape(log: Path, archive: zipfile.ZipFile) -> None:
+    # Inflated sizes are bounded by the declared ones (zipfile stops there), so checking the
+    # headers bounds the work of reading the log.
+    for info in archive.infolist():
+        if info.flag_bits & 0x1:
+            raise Rejected(f"{log.name}: member '{info.filename}' is encrypted")
+        if info.file_size > MAX_LOG_MEMBER_BYTES or (
+            info.file_size > 1 << 20 and info.file_size > MAX_LOG_RATIO * info.compress_size
+        ):
+            raise Rejected(
+                f"{log.name}: member '{info.filename}' inflates to {info.file_size} bytes "
+                f"from {info.compress_size} (a zip bomb?)"
             )
 
 
@@ -246,12 +284,14 @@ def _digest_deviations(
     ]
 
 
-def bundle_partner(path: Path) -> str | None:
-    """The partner a bundle claims to be from (unverified; for authorization before checks)."""
+def bundle_partner(path: Path, limits: BundleLimits) -> str | None:
+    """The partner a bundle claims to be from (unverified; for authorization before checks).
+
+    None when it cannot be read: verification then rejects the bundle with the reason.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            data = json.loads(archive.read("bundle.json"))
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        data = json.loads(read_member(path, DOCUMENT_NAME, limits))
+    except (BundleError, ValueError, RecursionError):
         return None
     partner = data.get("partner") if isinstance(data, dict) else None
     return partner if isinstance(partner, str) else None

@@ -6,7 +6,9 @@ to members seconded to it while the secondment is active; to everyone else only 
 published, and then only in aggregate. Per-sample scores never go beyond the partners.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import datetime
 
 from ._auth import Actor
 
@@ -77,6 +79,39 @@ def institute_admin(actor: Actor, institute: str) -> Decision:
     if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id == institute):
         return ALLOW
     return _deny(f"only an administrator of '{institute}' (or of the hub) may do this")
+
+
+def issue_token(
+    actor: Actor,
+    member_id: str,
+    institute: str,
+    scopes: Collection[str],
+    expires_at: datetime | None,
+) -> Decision:
+    """Issuing a token: for oneself, or by an admin of the member's institute (or the hub).
+
+    Either way a token never begets more than it holds: the new token's scopes must be a
+    subset of the caller's, and it must expire no later than the caller's own token.
+    """
+    if actor.anonymous:
+        return _deny("sign in: send a bearer token")
+    if actor.member_id != member_id:
+        denied = institute_admin(actor, institute)
+        if not denied.allowed:
+            return denied
+    held = {READ, WRITE, ADMIN} if ADMIN in actor.scopes else actor.scopes
+    extra = sorted(set(scopes) - held)
+    if extra:
+        return _deny(
+            f"a token with scopes {', '.join(sorted(actor.scopes))} cannot issue {', '.join(extra)}"
+        )
+    own = actor.token_expires_at
+    if own is not None and (expires_at is None or expires_at > own):
+        return _deny(
+            f"the new token must expire no later than the caller's own token ({own.isoformat()}); "
+            "set expires_at"
+        )
+    return ALLOW
 
 
 def institute_member(actor: Actor, institute: str) -> Decision:

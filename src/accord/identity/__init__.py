@@ -5,6 +5,7 @@ from ._keys import (
     ALGORITHM,
     KeyFiles,
     PublicKeyRecord,
+    check_record,
     key_id_of,
     load_private_key,
     load_public_record,
@@ -13,6 +14,7 @@ from ._keys import (
     signature_valid,
     write_key_pair,
 )
+from ._proof import proof_valid, prove_possession, registration_message
 
 __all__ = [
     "ALGORITHM",
@@ -20,11 +22,15 @@ __all__ = [
     "Keyring",
     "KeyringEntry",
     "PublicKeyRecord",
+    "check_record",
     "key_id_of",
     "load_private_key",
     "load_public_record",
+    "proof_valid",
+    "prove_possession",
     "public_record",
     "read_keyring",
+    "registration_message",
     "sign",
     "signature_valid",
     "write_key_pair",

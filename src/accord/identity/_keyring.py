@@ -4,7 +4,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from .._util import InputError
 from ._keys import PublicKeyRecord
@@ -16,9 +16,9 @@ class KeyringEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     key: PublicKeyRecord
-    valid_from: datetime
-    valid_until: datetime | None = None
-    revoked_at: datetime | None = None
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime | None = None
+    revoked_at: AwareDatetime | None = None
     revocation_reason: str | None = None
 
     def trusted_at(self, when: datetime) -> str | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from .._util import InputError
 
@@ -26,7 +26,7 @@ class PublicKeyRecord(BaseModel):
     key_id: str = Field(description="ed25519:<first 32 hex digits of SHA-256 of the raw key>.")
     algorithm: str = ALGORITHM
     public_key: str = Field(description="The raw 32-byte public key, base64.")
-    created: datetime
+    created: AwareDatetime
 
     def verifier(self) -> Ed25519PublicKey:
         """The key as a `cryptography` public key."""
@@ -125,14 +125,35 @@ def load_public_record(path: Path) -> PublicKeyRecord:
     """
     try:
         record = PublicKeyRecord.model_validate_json(path.read_bytes())
-        verifier = record.verifier()
     except OSError as ex:
         raise InputError(f"cannot read public key {path}: {ex.strerror}") from None
     except (ValidationError, ValueError) as ex:
         raise InputError(f"{path} is not a valid public key file: {ex}") from None
-    if key_id_of(verifier) != record.key_id:
-        raise InputError(f"{path}: key_id {record.key_id} does not match the key it holds")
+    check_record(record, str(path))
     return record
+
+
+def check_record(record: PublicKeyRecord, where: str = "the key") -> None:
+    """Check that a public record holds an Ed25519 key and that its id derives from that key.
+
+    Raises:
+        InputError: When the key is not 32 bytes of valid base64, or the id is not its own.
+    """
+    if record.algorithm != ALGORITHM:
+        raise InputError(f"{where}: algorithm must be '{ALGORITHM}', not '{record.algorithm}'")
+    try:
+        raw = base64.b64decode(record.public_key, validate=True)
+        verifier = Ed25519PublicKey.from_public_bytes(raw)
+    except ValueError:
+        raise InputError(
+            f"{where}: public_key is not the base64 of a 32-byte Ed25519 key; "
+            "use the .pub.json written by `accord keys init`"
+        ) from None
+    if key_id_of(verifier) != record.key_id:
+        raise InputError(
+            f"{where}: key_id {record.key_id} does not match the key it holds "
+            f"(expected {key_id_of(verifier)})"
+        )
 
 
 def sign(private_key: Ed25519PrivateKey, data: bytes) -> str:

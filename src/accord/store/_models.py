@@ -1,6 +1,6 @@
 """The hub's schema: SQLAlchemy 2 models, the same on SQLite and PostgreSQL."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -20,19 +20,24 @@ from sqlalchemy.types import TypeDecorator
 
 
 class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+    """Timezone-aware datetimes on every backend, stored as UTC.
+
+    Any offset is converted to UTC before storing: SQLite keeps no offset, so a `+10:00`
+    time stored as written would be read back ten hours off.
+    """
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("naive datetime; use timezone-aware UTC")
-        return value
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        from datetime import UTC
-
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC) if value is not None else None
