@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from .._util import InputError
 from ..bundle import BundleLimits
-from ..protocol import Protocol, ProtocolError, parse_protocol
+from ..protocol import Protocol, parse_protocol
 from ..store import (
     AuditEvent,
     BlobStore,
@@ -102,7 +103,7 @@ class HubBase:
     def _parse(self, protocol_yaml: str) -> Protocol:
         try:
             return parse_protocol(protocol_yaml, "the protocol", Path("."), resolve_tasks=False)
-        except ProtocolError as ex:
+        except InputError as ex:  # a ProtocolError, or YAML refused by its limits
             raise BadRequest(str(ex)) from None
 
     @staticmethod

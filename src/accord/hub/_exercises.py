@@ -20,7 +20,7 @@ from ..store import (
 from . import _policy as policy
 from ._auth import Actor
 from ._base import HubBase
-from ._errors import BadRequest, Conflict, Rejected
+from ._errors import BadRequest, Conflict, Rejected, Unauthenticated
 from ._ingest import bundle_partner, store_submission, verify_submission
 
 
@@ -30,7 +30,8 @@ class ExerciseOps(HubBase):
     # exercises ---------------------------------------------------------------------------
 
     def create_exercise(self, actor: Actor, protocol_yaml: str) -> Exercise:
-        """Create an exercise (draft) from a protocol document."""
+        """Create an exercise (draft) from a protocol document (parsed only for admins)."""
+        self.check(actor, policy.create_exercise(actor, None), "exercise.create", "exercises")
         protocol = self._parse(protocol_yaml)
         partners = frozenset(p.id for p in protocol.partners)
         self.check(actor, policy.create_exercise(actor, partners), "exercise.create", protocol.name)
@@ -143,6 +144,9 @@ class ExerciseOps(HubBase):
         self._gate(actor, exercise_id, None)
 
     def _gate(self, actor: Actor, exercise_id: str, partner: str | None) -> Exercise:
+        if actor.anonymous:
+            self.audit(actor, "submission.create", exercise_id, "deny", "no token")
+            raise Unauthenticated("submitting needs a bearer token: send `Authorization: Bearer`")
         with transaction(self.reads) as session:
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)

@@ -124,12 +124,17 @@ def institute_member(actor: Actor, institute: str) -> Decision:
     return _deny(f"only members of '{institute}' may see this")
 
 
-def create_exercise(actor: Actor, partners: frozenset[str]) -> Decision:
-    """Creating an exercise from a protocol: the hub, or an admin of one of its partners."""
+def create_exercise(actor: Actor, partners: frozenset[str] | None) -> Decision:
+    """Creating an exercise from a protocol: the hub, or an admin of one of its partners.
+
+    With `partners` None (the protocol not yet parsed) this allows anyone who could create
+    an exercise for some protocol, so the hub parses nothing for anybody else.
+    """
     denied = _scope(actor, WRITE)
     if denied:
         return denied
-    if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id in partners):
+    admin = actor.role == "institute-admin"
+    if actor.hub_admin or (admin and (partners is None or actor.institute_id in partners)):
         return ALLOW
     return _deny("only an administrator of a partner institute (or of the hub) may create it")
 

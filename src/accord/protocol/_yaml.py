@@ -11,6 +11,11 @@ Location = tuple[str | int, ...]
 
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+MAX_CHARS = 1_000_000
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after expanding aliases
+MAX_ALIASES = 1_000
+
 
 @dataclass
 class YamlDocument:
@@ -40,18 +45,76 @@ def read_yaml(text: str, source: str) -> YamlDocument:
         InputError: When the text is not valid YAML.
 
     """
+    if len(text) > MAX_CHARS:
+        raise InputError(
+            f"{source}: {len(text)} characters, over the limit of {MAX_CHARS} for a protocol"
+        )
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                _check_limits(node, source)
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"{source}, line {mark.line + 1}" if mark is not None else source
         problem = getattr(ex, "problem", None) or str(ex)
         raise InputError(f"{where}: not valid YAML ({problem}). Fix the syntax there.") from None
+    except RecursionError:
+        raise InputError(f"{source}: nested too deeply to be a protocol") from None
     document = YamlDocument(data)
     if node is not None:
         _index(node, (), document)
     return document
+
+
+def _check_limits(root: yaml.Node, source: str) -> None:
+    """Refuse alias cycles, alias explosions ("billion laughs") and deep nesting.
+
+    Composing keeps each anchored node once however often it is aliased, so this walk costs
+    the size of the text; the expanded size is computed per distinct node.
+    """
+    expanded: dict[int, int] = {}
+    aliases = 0
+
+    def size(node: yaml.Node, depth: int, path: set[int]) -> int:
+        nonlocal aliases
+        key = id(node)
+        if key in path:
+            raise InputError(
+                f"{source}, line {node.start_mark.line + 1}: an alias refers to the node "
+                "that contains it; protocols cannot be recursive"
+            )
+        if depth > MAX_DEPTH:
+            raise InputError(
+                f"{source}, line {node.start_mark.line + 1}: nested more than {MAX_DEPTH} "
+                "levels deep"
+            )
+        if key in expanded:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise InputError(f"{source}: more than {MAX_ALIASES} aliases; write it out")
+            return expanded[key]
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        path.add(key)
+        total = 1 + sum(size(child, depth + 1, path) for child in children)
+        path.discard(key)
+        if total > MAX_NODES:
+            raise InputError(
+                f"{source}: the document expands to more than {MAX_NODES} values (anchors "
+                "and aliases multiplied); protocols never need that many"
+            )
+        expanded[key] = total
+        return total
+
+    size(root, 0, set())
 
 
 def _index(node: yaml.Node, location: Location, document: YamlDocument) -> None:

@@ -1,0 +1,237 @@
+"""Hostile bundles: bombs, corrupt and unusual members, deep JSON, lies in the manifest.
+
+Each is refused with a 4xx naming the problem, leaves no rows, blobs or upload files, and
+its rejection is on the ledger with the reason. Callers who may not submit are refused
+before the body is read at all.
+"""
+
+import json
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import psutil
+import pytest
+
+from accord._util import canonical_json
+from accord.bundle import BundleDocument
+from accord.bundle._archive import write_archive
+from accord.identity import load_private_key, sign
+from tests.security.conftest import Arena, Bundles, members_of, write_zip
+
+BOMB_BYTES = 400 << 20
+
+
+def zip_bomb(path: Path, bundles: Bundles) -> Path:
+    """A ~400 KB archive whose bundle.json inflates to 400 MB."""
+    members = members_of(bundles.a)
+    with zipfile.ZipFile(path, "w") as archive:
+        info = zipfile.ZipInfo("bundle.json")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as stream:
+            stream.write(b'{"partner": "inst-a", "pad": "')
+            chunk = b" " * (1 << 20)
+            for _ in range(BOMB_BYTES >> 20):
+                stream.write(chunk)
+            stream.write(b'"}')
+        for name, data in members[1:]:
+            archive.writestr(name, data)
+    return path
+
+
+class PeakRss:
+    """The peak resident memory of this process while the block runs, sampled every 5 ms."""
+
+    def __enter__(self) -> "PeakRss":
+        self.process = psutil.Process()
+        self.start = self.peak = self.process.memory_info().rss
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, self.process.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *_: object) -> None:
+        self.running = False
+        self.thread.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.start) / (1 << 20)
+
+
+def test_zip_bomb_is_refused_before_auth_and_without_inflating(
+    arena: Arena, bundles: Bundles, tmp_path: Path
+) -> None:
+    bomb = zip_bomb(tmp_path / "bomb.accord", bundles)
+    assert bomb.stat().st_size < 2 << 20
+    with PeakRss() as anonymous:
+        refused = arena.upload("anonymous", bomb)
+    assert refused.status_code == 401
+    outsider = arena.upload("c-evaluator", bomb)  # not a partner: never reads the body
+    assert outsider.status_code == 404
+    with PeakRss() as insider:
+        response = arena.upload("a-evaluator", bomb)
+    assert response.status_code == 422, response.text
+    assert "over the limit" in response.json()["error"]["message"]
+    assert anonymous.growth_mb < 50 and insider.growth_mb < 50, (
+        anonymous.growth_mb,
+        insider.growth_mb,
+    )
+    arena.assert_nothing_stored(rejected="bundle.json")
+
+
+def _patch(data: bytes, name: bytes, local: dict[int, bytes], central: dict[int, bytes]) -> bytes:
+    """Overwrite header fields (offset -> bytes) of member `name` in both of its headers."""
+    out = bytearray(data)
+    for signature, fields in ((b"PK\x03\x04", local), (b"PK\x01\x02", central)):
+        start = 0
+        while (start := out.find(signature, start)) >= 0:
+            name_at = start + (30 if signature == b"PK\x03\x04" else 46)
+            if out[name_at : name_at + len(name)] == name:
+                for offset, value in fields.items():
+                    out[start + offset : start + offset + len(value)] = value
+            start += 4
+    return bytes(out)
+
+
+def _deflated(bundles: Bundles, tmp_path: Path) -> bytes:
+    return write_zip(tmp_path / "d.zip", members_of(bundles.a), zipfile.ZIP_DEFLATED).read_bytes()
+
+
+def _corrupt_deflate(bundles: Bundles, tmp_path: Path) -> bytes:
+    members = members_of(bundles.a)
+    path = write_zip(tmp_path / "c.zip", members[:1], zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path, "a") as archive:
+        for name, data in members[1:]:
+            archive.writestr(name, data)
+    raw = bytearray(path.read_bytes())
+    start = 30 + len(b"bundle.json")
+    for i in range(start + 5, start + 60):
+        raw[i] ^= 0x5A
+    return bytes(raw)
+
+
+def _nested(bundles: Bundles, tmp_path: Path) -> bytes:
+    members = members_of(bundles.a)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    return write_zip(tmp_path / "n.zip", [("bundle.json", deep), *members[1:]]).read_bytes()
+
+
+def _truncated(bundles: Bundles, tmp_path: Path) -> bytes:
+    members = members_of(bundles.a)
+    name, data = members[2]
+    return write_zip(
+        tmp_path / "t.zip", [*members[:2], (name, data[: len(data) // 2])]
+    ).read_bytes()
+
+
+def _truncated_archive(bundles: Bundles, tmp_path: Path) -> bytes:
+    raw = bundles.a.read_bytes()
+    return raw[: len(raw) * 2 // 3]
+
+
+ATTACKS = {
+    "corrupt deflate stream": (_corrupt_deflate, "cannot be read"),
+    "unknown compression method": (
+        lambda b, t: _patch(_deflated(b, t), b"bundle.json", {8: b"\x63\x00"}, {10: b"\x63\x00"}),
+        "bundle.json",
+    ),
+    "encrypted flag": (
+        lambda b, t: _patch(_deflated(b, t), b"bundle.json", {6: b"\x01\x00"}, {8: b"\x01\x00"}),
+        "encrypted",
+    ),
+    "JSON nested 100,000 deep": (_nested, "nested too deeply"),
+    "truncated member": (_truncated, "logs/"),
+    "truncated archive": (_truncated_archive, "does not verify"),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_malformed_bundles_are_4xx_and_on_the_ledger(
+    arena: Arena, bundles: Bundles, tmp_path: Path, attack: str
+) -> None:
+    make, reason = ATTACKS[attack]
+    assert arena.upload("anonymous", make(bundles, tmp_path)).status_code == 401
+    response = arena.upload("a-evaluator", make(bundles, tmp_path))
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["error"]["message"]
+    arena.assert_nothing_stored(rejected=reason)
+
+
+def _resigned(bundles: Bundles, tmp_path: Path, edit: object) -> Path:
+    """bundles.a with its bundle.json edited by `edit(data)` and validly signed again."""
+    members = members_of(bundles.a)
+    data = json.loads(members[0][1])
+    edit(data)  # type: ignore[operator]
+    raw = canonical_json(data)
+    key = load_private_key(bundles.private_keys["inst-a"])
+    signature = {"algorithm": "ed25519", "key_id": data["key_id"], "signature": sign(key, raw)}
+    files = []
+    for name, content in [
+        ("bundle.json", raw),
+        ("signature", canonical_json(signature)),
+        *members[2:],
+    ]:
+        file = tmp_path / "parts" / name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(content)
+        files.append((name, file))
+    write_archive(tmp_path / "resigned.accord", files)
+    return tmp_path / "resigned.accord"
+
+
+def test_a_log_missing_from_the_run_manifest_is_rejected(
+    arena: Arena, bundles: Bundles, tmp_path: Path
+) -> None:
+    def drop_first_log(data: dict) -> None:  # type: ignore[type-arg]
+        data["run_manifest"]["logs"] = data["run_manifest"]["logs"][1:]
+
+    response = arena.upload("a-evaluator", _resigned(bundles, tmp_path, drop_first_log))
+    assert response.status_code == 422, response.text
+    assert "not in the run manifest" in response.json()["error"]["message"]
+    arena.assert_nothing_stored(rejected="not in the run manifest")
+
+
+def test_a_signed_bundle_with_a_naive_time_is_rejected(
+    arena: Arena, bundles: Bundles, tmp_path: Path
+) -> None:
+    def naive(data: dict) -> None:  # type: ignore[type-arg]
+        data["created"] = data["created"].replace("Z", "").split("+")[0]
+
+    response = arena.upload("a-evaluator", _resigned(bundles, tmp_path, naive))
+    assert response.status_code == 422, response.text
+    assert "no time zone" in response.json()["error"]["message"]
+    arena.assert_nothing_stored(rejected="no time zone")
+    assert BundleDocument  # the document model stays the public schema
+
+
+def test_uploads_are_streamed_under_a_size_limit(arena: Arena) -> None:
+    arena.world.hub.limits = type(arena.world.hub.limits)(max_archive_bytes=1 << 20)
+    huge = b"\0" * (3 << 20)
+    response = arena.upload("a-evaluator", huge)
+    assert response.status_code == 413, response.text
+    raw = arena.world.client.post(
+        f"/api/v1/exercises/{arena.exercise}/submissions",
+        content=huge,
+        headers={
+            **arena.world.as_("a-evaluator"),
+            "Content-Type": "application/octet-stream",
+        },
+    )
+    assert raw.status_code == 413
+    arena.assert_nothing_stored()
+
+
+def test_raw_uploads_are_accepted_too(arena: Arena, bundles: Bundles) -> None:
+    response = arena.world.client.post(
+        f"/api/v1/exercises/{arena.exercise}/submissions",
+        content=bundles.a.read_bytes(),
+        headers={**arena.world.as_("a-evaluator"), "Content-Type": "application/octet-stream"},
+    )
+    assert response.status_code == 201, response.text
