@@ -4,7 +4,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request
+from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +14,9 @@ from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
 from ._errors import HubError
+from ._queries import MAX_PAGE
 from ._schemas import (
+    MAX_OFFSET,
     ExerciseIn,
     InstituteIn,
     KeyIn,
@@ -28,6 +30,8 @@ from ._upload import UPLOAD_PREFIX, receive_bundle
 
 API = "/api/v1"
 Auth = Annotated[str | None, Header(alias="Authorization")]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 def create_app(hub: Hub) -> FastAPI:
@@ -231,17 +235,17 @@ def create_app(hub: Hub) -> FastAPI:
     @app.get(f"{API}/exercises/{{exercise_id}}/scores")
     def scores(
         exercise_id: str,
-        run: str | None = None,
-        limit: int = 1000,
-        offset: int = 0,
-        after: int | None = None,
+        run: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Limit = 1000,
+        offset: Offset = 0,
+        after: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
         authorization: Auth = None,
     ) -> dict[str, Any]:
         return hub.scores(actor(authorization), exercise_id, run, limit, offset, after)
 
     @app.get(f"{API}/ledger")
     def ledger(
-        after: int = 0, limit: int = 1000, authorization: Auth = None
+        after: Offset = 0, limit: Limit = 1000, authorization: Auth = None
     ) -> list[dict[str, Any]]:
         return hub.ledger(actor(authorization), after, limit)
 
@@ -251,7 +255,10 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get(f"{API}/audit")
     def audit(
-        outcome: str | None = None, limit: int = 100, offset: int = 0, authorization: Auth = None
+        outcome: Annotated[str | None, Query(max_length=10)] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+        authorization: Auth = None,
     ) -> list[dict[str, Any]]:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
