@@ -40,7 +40,7 @@ def test_planted_key_in_a_shipped_log_refuses_the_build(exercise: Exercise, tmp_
     target = tmp_path / "out.accord"
     with pytest.raises(
         OperationError,
-        match=r"refusing to build: .*\.eval: samples/[^ ]*_epoch_1\.json: metadata\.note \(an OpenAI-style API key\)",
+        match=r"refusing to build: (?s:.*)\n  logs/[^ ]*\.eval: samples/[^ ]*_epoch_1\.json: metadata\.note \(an OpenAI-style API key\)\n",
     ):
         build_bundle(run_dir, exercise.protocol, exercise.key, target)
     assert not target.exists()

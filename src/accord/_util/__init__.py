@@ -2,13 +2,21 @@
 
 from ._canonical import canonical_json, sha256_digest, sha256_hex
 from ._errors import AccordError, InputError, OperationError
-from ._secrets import SecretFinding, find_secrets, might_contain_secret
+from ._secrets import (
+    CanaryMatcher,
+    SecretFinding,
+    canary_matcher,
+    find_secrets,
+    might_contain_secret,
+)
 
 __all__ = [
     "AccordError",
+    "CanaryMatcher",
     "InputError",
     "OperationError",
     "SecretFinding",
+    "canary_matcher",
     "canonical_json",
     "find_secrets",
     "might_contain_secret",

@@ -113,7 +113,8 @@ def _pack_log(
     level = protocol_file.protocol.disclosure.level(task.id)
     name = f"logs/{record.file}"
     target = staging / name
-    _refuse_secrets(name, redact_eval_file(source, target, level, task.shared_metadata_keys()))
+    findings = redact_eval_file(source, target, level, task.shared_metadata_keys(), task.canaries)
+    _refuse_secrets(name, [f for f in findings if not f.canary])
     return BundleMember(
         name=name,
         sha256=file_digest(target),
@@ -121,15 +122,17 @@ def _pack_log(
         task_id=record.task_id,
         model_id=record.model_id,
         disclosure=level,
+        canaries=[f"{name}: {f.path}" for f in findings if f.canary],
     )
 
 
 def _refuse_secrets(member: str, findings: list[SecretFinding]) -> None:
     if findings:
-        places = "; ".join(f"{member}: {f.path} ({f.kind})" for f in findings[:5])
-        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        places = "".join(f"\n  {member}: {f.path} ({f.kind})" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
         raise OperationError(
-            f"refusing to build: a credential would leave the institute at {places}{more}. "
+            f"refusing to build: a credential would leave the institute at:{places}{more}\n"
             "Remove it from the task, its data or the model args (credentials belong in the "
-            "environment), re-run the share, then build again."
+            "environment), re-run the share, then build again. A fake credential the task "
+            "plants on purpose can be declared in the protocol as one of the task's `canaries`."
         )

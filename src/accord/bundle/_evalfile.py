@@ -10,12 +10,20 @@ layout are written; anything else is refused rather than shipped unredacted.
 import json
 import shutil
 import zipfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 from inspect_ai.log import EvalSample, EvalSampleReductions
 
-from .._util import OperationError, SecretFinding, find_secrets, might_contain_secret
+from .._util import (
+    CanaryMatcher,
+    OperationError,
+    SecretFinding,
+    canary_matcher,
+    find_secrets,
+    might_contain_secret,
+)
 from ..protocol import DisclosureLevel
 from ._redact import bare_score, redact_sample
 
@@ -33,28 +41,38 @@ _HEAVY: dict[str, Any] = {
 }
 
 
-def scan_eval_file(path: Path) -> list[SecretFinding]:
-    """Credentials anywhere in an `.eval` archive, as `member: json.path`."""
+def scan_eval_file(path: Path, canaries: Collection[str] = ()) -> list[SecretFinding]:
+    """Credentials anywhere in an `.eval` archive, as `member: json.path`.
+
+    Declared `canaries` (exact strings or `sha256:` digests) come back marked `canary`.
+    """
+    matcher = canary_matcher(canaries)
     findings: list[SecretFinding] = []
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
-            findings += _scan(name, archive.read(name))
+            findings += _scan(name, archive.read(name), matcher)
     return findings
 
 
 def redact_eval_file(
-    source: Path, target: Path, level: DisclosureLevel, keep_metadata: set[str]
+    source: Path,
+    target: Path,
+    level: DisclosureLevel,
+    keep_metadata: set[str],
+    canaries: Collection[str] = (),
 ) -> list[SecretFinding]:
     """Write `source` redacted to `level` at `target`; return credentials left in what it wrote.
 
-    At `transcripts` the file is copied byte for byte.
+    At `transcripts` the file is copied byte for byte. Declared `canaries` are reported as
+    such (`canary=True`), not as leaks.
 
     Raises:
         OperationError: When the log holds a member this version does not know how to redact.
     """
     if level == "transcripts":
         shutil.copyfile(source, target)
-        return scan_eval_file(target)
+        return scan_eval_file(target, canaries)
+    matcher = canary_matcher(canaries)
     findings: list[SecretFinding] = []
     summaries: list[dict[str, Any]] = []
     with (
@@ -63,7 +81,7 @@ def redact_eval_file(
     ):
 
         def put(name: str, data: bytes) -> None:
-            findings.extend(_scan(name, data))
+            findings.extend(_scan(name, data, matcher))
             writer.writestr(name, data)
 
         names = reader.namelist()
@@ -125,12 +143,16 @@ def _redact_header(raw: bytes, level: DisclosureLevel) -> bytes:
     return json.dumps(header).encode()
 
 
-def _scan(member: str, data: bytes) -> list[SecretFinding]:
-    text = data.decode("utf-8", "replace")
-    if not might_contain_secret(text):
-        return []
+def _scan(member: str, data: bytes, canaries: CanaryMatcher) -> list[SecretFinding]:
+    # Decoded, not on the JSON text: escapes (`\n`, `\u0073`) would hide shapes from a regex.
     try:
-        parsed = json.loads(text)
-    except ValueError:
-        return [SecretFinding(member, "a credential in a non-JSON member")]
-    return [SecretFinding(f"{member}: {f.path}", f.kind) for f in find_secrets(parsed)]
+        parsed = json.loads(data)
+    except (ValueError, RecursionError):
+        text = data.decode("utf-8", "replace")
+        if might_contain_secret(text):
+            return [SecretFinding(member, "a credential in a non-JSON member")]
+        return []
+    return [
+        SecretFinding(f"{member}: {f.path}", f.kind, f.canary)
+        for f in find_secrets(parsed, canaries=canaries)
+    ]

@@ -27,6 +27,11 @@ class BundleMember(BaseModel):
     task_id: str
     model_id: str
     disclosure: DisclosureLevel = Field(description="The level this log was redacted to.")
+    canaries: list[str] = Field(
+        default_factory=list,
+        description="Places where the task's declared canaries (planted fake credentials) "
+        "were found and let through, as `member: json.path`.",
+    )
 
 
 class BundleDocument(BaseModel):

@@ -15,6 +15,16 @@ Identifier = Annotated[
     ),
 ]
 
+Canary = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=1000,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="A planted test credential, or sha256:<64 hex digits> of it.",
+    ),
+]
+
 DisclosureLevel = Literal["scores", "samples", "transcripts"]
 """How much of each sample leaves an institute: scores < samples < transcripts."""
 
@@ -64,6 +74,15 @@ class TaskSpec(_Strict):
     share_metadata: list[str] = Field(
         default_factory=list,
         description="Sample metadata keys the analysis needs, shared at every disclosure level.",
+    )
+    canaries: list[Canary] = Field(
+        default_factory=list,
+        max_length=1000,
+        description=(
+            "Fake credentials the task plants on purpose (exfiltration, injection): exact "
+            "strings or sha256:<hex> of them. The credential scan reports them in the bundle "
+            "instead of refusing it."
+        ),
     )
 
     def shared_metadata_keys(self) -> set[str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from inspect_ai.model import GenerateConfig
 
-from .._util import find_secrets
+from .._util import canary_matcher, find_secrets
 from ._spec import Protocol
 from ._tasks import check_task_ref, parse_task_ref
 from ._when import (
@@ -31,14 +31,29 @@ class Problem:
 
 
 def check_secrets(data: Any) -> Iterator[Problem]:
-    """Credentials anywhere in the raw document: protocols are shared, secrets never are."""
-    for finding in find_secrets(data):
+    """Credentials anywhere in the raw document: protocols are shared, secrets never are.
+
+    The tasks' declared canaries (planted fake credentials) are exempt.
+    """
+    for finding in find_secrets(data, canaries=canary_matcher(_declared_canaries(data))):
+        if finding.canary:
+            continue
         yield Problem(
             _parse_path(finding.path),
             f"looks like a credential ({finding.kind}); credentials never go in a protocol: "
             "remove it and set it in the environment of the machine that runs the share "
             "(e.g. OPENAI_API_KEY)",
         )
+
+
+def _declared_canaries(data: Any) -> list[str]:
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    found: list[str] = []
+    for task in tasks if isinstance(tasks, list) else []:
+        canaries = task.get("canaries") if isinstance(task, dict) else None
+        if isinstance(canaries, list):
+            found += [c for c in canaries if isinstance(c, str)]
+    return found
 
 
 def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> list[Problem]:
