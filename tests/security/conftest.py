@@ -1,17 +1,24 @@
 """Attack fixtures: a served hub with an open exercise, and checks that nothing was left."""
 
+import itertools
+import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from accord._util import canonical_json
+from accord.bundle._archive import write_archive
+from accord.identity import load_private_key, sign
 from accord.store import LedgerEntry
 from tests.hub.conftest import BACKENDS, Bundles, World, build_world
 from tests.hub.conftest import bundles as bundles
 
-__all__ = ["BACKENDS", "Arena", "Bundles", "arena_for"]
+__all__ = ["BACKENDS", "Arena", "Bundles", "arena_for", "resigned"]
+_COUNTER = itertools.count()
 
 
 @dataclass
@@ -83,3 +90,27 @@ def write_zip(
         for name, data in members:
             archive.writestr(name, data)
     return path
+
+
+def resigned(bundles: Bundles, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
+    """bundles.a with its bundle.json edited by `edit(data)` and validly signed again."""
+    members = members_of(bundles.a)
+    data = json.loads(members[0][1])
+    edit(data)
+    raw = canonical_json(data)
+    key = load_private_key(bundles.private_keys["inst-a"])
+    signature = {"algorithm": "ed25519", "key_id": data["key_id"], "signature": sign(key, raw)}
+    number = next(_COUNTER)
+    files = []
+    for name, content in [
+        ("bundle.json", raw),
+        ("signature", canonical_json(signature)),
+        *members[2:],
+    ]:
+        file = tmp_path / f"parts-{number}" / name
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_bytes(content)
+        files.append((name, file))
+    target = tmp_path / f"resigned-{number}.accord"
+    write_archive(target, files)
+    return target

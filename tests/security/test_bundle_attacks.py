@@ -5,7 +5,6 @@ its rejection is on the ledger with the reason. Callers who may not submit are r
 before the body is read at all.
 """
 
-import json
 import threading
 import time
 import zipfile
@@ -14,11 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from accord._util import canonical_json
 from accord.bundle import BundleDocument
-from accord.bundle._archive import write_archive
-from accord.identity import load_private_key, sign
-from tests.security.conftest import Arena, Bundles, members_of, write_zip
+from tests.security.conftest import Arena, Bundles, members_of, resigned, write_zip
 
 BOMB_BYTES = 400 << 20
 
@@ -164,35 +160,13 @@ def test_malformed_bundles_are_4xx_and_on_the_ledger(
     arena.assert_nothing_stored(rejected=reason)
 
 
-def _resigned(bundles: Bundles, tmp_path: Path, edit: object) -> Path:
-    """bundles.a with its bundle.json edited by `edit(data)` and validly signed again."""
-    members = members_of(bundles.a)
-    data = json.loads(members[0][1])
-    edit(data)  # type: ignore[operator]
-    raw = canonical_json(data)
-    key = load_private_key(bundles.private_keys["inst-a"])
-    signature = {"algorithm": "ed25519", "key_id": data["key_id"], "signature": sign(key, raw)}
-    files = []
-    for name, content in [
-        ("bundle.json", raw),
-        ("signature", canonical_json(signature)),
-        *members[2:],
-    ]:
-        file = tmp_path / "parts" / name
-        file.parent.mkdir(parents=True, exist_ok=True)
-        file.write_bytes(content)
-        files.append((name, file))
-    write_archive(tmp_path / "resigned.accord", files)
-    return tmp_path / "resigned.accord"
-
-
 def test_a_log_missing_from_the_run_manifest_is_rejected(
     arena: Arena, bundles: Bundles, tmp_path: Path
 ) -> None:
     def drop_first_log(data: dict) -> None:  # type: ignore[type-arg]
         data["run_manifest"]["logs"] = data["run_manifest"]["logs"][1:]
 
-    response = arena.upload("a-evaluator", _resigned(bundles, tmp_path, drop_first_log))
+    response = arena.upload("a-evaluator", resigned(bundles, tmp_path, drop_first_log))
     assert response.status_code == 422, response.text
     assert "not in the run manifest" in response.json()["error"]["message"]
     arena.assert_nothing_stored(rejected="not in the run manifest")
@@ -204,7 +178,7 @@ def test_a_signed_bundle_with_a_naive_time_is_rejected(
     def naive(data: dict) -> None:  # type: ignore[type-arg]
         data["created"] = data["created"].replace("Z", "").split("+")[0]
 
-    response = arena.upload("a-evaluator", _resigned(bundles, tmp_path, naive))
+    response = arena.upload("a-evaluator", resigned(bundles, tmp_path, naive))
     assert response.status_code == 422, response.text
     assert "no time zone" in response.json()["error"]["message"]
     arena.assert_nothing_stored(rejected="no time zone")

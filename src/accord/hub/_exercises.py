@@ -169,8 +169,8 @@ class ExerciseOps(HubBase):
                 existing = self._existing(session, exercise_id, digest)
                 if existing is not None:
                     return existing, False, []
-                document = verify_submission(session, exercise, protocol, bundle)
-                submission, deviations = store_submission(
+                document = verify_submission(session, exercise, protocol, bundle, self.clock())
+                submission, deviations, superseded = store_submission(
                     session,
                     exercise,
                     protocol,
@@ -191,6 +191,7 @@ class ExerciseOps(HubBase):
                         "partner": document.partner,
                         "bundle_sha256": digest,
                         "deviations": len(deviations),
+                        "supersedes": superseded,
                     },
                     self.clock(),
                 )

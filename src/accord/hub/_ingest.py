@@ -4,7 +4,7 @@ import json
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,10 +55,16 @@ def keyring_from_store(session: Session) -> Keyring:
     return ring
 
 
+CLOCK_SKEW = timedelta(minutes=5)
+
+
 def verify_submission(
-    session: Session, exercise: Exercise, protocol: Protocol, path: Path
+    session: Session, exercise: Exercise, protocol: Protocol, path: Path, now: datetime
 ) -> BundleDocument:
     """Verify a bundle and its conformance to the exercise.
+
+    A bundle signed in the future (beyond a few minutes of clock skew) is refused: it would
+    supersede every honest resubmission until then.
 
     Raises:
         Rejected: With the exact reason of the first failed check.
@@ -70,6 +76,11 @@ def verify_submission(
     except BundleError as ex:
         raise Rejected(f"the bundle does not verify: {ex}") from None
     document = verified.document
+    if document.created > now + CLOCK_SKEW:
+        raise Rejected(
+            f"the bundle says it was signed at {document.created.isoformat()}, in the future "
+            f"(the hub's time is {now.isoformat()}); check the signing machine's clock"
+        )
     if protocol_id(protocol) != document.protocol_id:
         raise Rejected("the bundle's protocol is not the exercise's")
     if document.partner not in {p.id for p in protocol.partners}:
@@ -118,8 +129,16 @@ def store_submission(
     path: Path,
     submitter: str,
     now: datetime,
-) -> tuple[Submission, list[Deviation]]:
-    """Insert the submission, its runs, every sample score and any deviations (one transaction)."""
+) -> tuple[Submission, list[Deviation], list[str]]:
+    """Insert the submission, its runs, every sample score and any deviations (one transaction).
+
+    Each run supersedes the partner's current run of the same task and model, which is kept
+    but marked; returns (submission, deviations, ids of the submissions superseded).
+
+    Raises:
+        Rejected: For a bundle signed no later than the current one it would supersede (an
+            old bundle replayed), or a log that cannot be read.
+    """
     submission = Submission(
         id=uuid.uuid4().hex,
         exercise_id=exercise.id,
@@ -134,6 +153,7 @@ def store_submission(
     session.add(submission)
     session.flush()
     deviations: list[Deviation] = []
+    superseded: set[str] = set()
     with open_bundle(path) as opened:
         for member in document.members:
             record = document.run_manifest.log(member.task_id, member.model_id)
@@ -153,6 +173,7 @@ def store_submission(
                 disclosure=member.disclosure,
                 samples=record.samples,
             )
+            superseded |= _supersede(session, run, document.created, now)
             session.add(run)
             deviations += _digest_deviations(session, exercise, run, now)
             session.flush()
@@ -171,7 +192,32 @@ def store_submission(
             if batch:
                 session.execute(insert(SampleScore), batch)
     session.add_all(deviations)
-    return submission, deviations
+    return submission, deviations, sorted(superseded)
+
+
+def _supersede(session: Session, run: Run, signed: datetime, now: datetime) -> set[str]:
+    current = session.execute(
+        select(Run, Submission.signed_at)
+        .join(Submission, Run.submission_id == Submission.id)
+        .where(
+            Run.exercise_id == run.exercise_id,
+            Run.institute_id == run.institute_id,
+            Run.task_id == run.task_id,
+            Run.model_id == run.model_id,
+            Run.superseded_by.is_(None),
+        )
+    ).all()
+    replaced: set[str] = set()
+    for previous, previous_signed in current:
+        if previous_signed >= signed:
+            raise Rejected(
+                f"{run.task_id} x {run.model_id}: this bundle was signed at {signed.isoformat()}, "
+                f"not after the current submission's {previous_signed.isoformat()}; only a newer "
+                "bundle supersedes (re-sign the run to replace it)"
+            )
+        previous.superseded_by, previous.superseded_at = run.id, now
+        replaced.add(previous.submission_id)
+    return replaced
 
 
 def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[dict[str, Any]]:
@@ -264,6 +310,7 @@ def _digest_deviations(
             Run.exercise_id == exercise.id,
             Run.task_id == run.task_id,
             Run.institute_id != run.institute_id,
+            Run.superseded_by.is_(None),
         )
     ).all()
     return [

@@ -38,9 +38,17 @@ class QueryOps(ExerciseOps):
         exercise, view = self.exercise(actor, exercise_id)
         insider = policy.see_samples(actor, view).allowed
         with transaction(self.reads) as session:
-            runs = list(session.scalars(select(Run).where(Run.exercise_id == exercise_id)))
+            runs = list(
+                session.scalars(
+                    select(Run).where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+                )
+            )
             submissions = list(
-                session.scalars(select(Submission).where(Submission.exercise_id == exercise_id))
+                session.scalars(
+                    select(Submission)
+                    .where(Submission.exercise_id == exercise_id)
+                    .order_by(Submission.submitted_at)  # the newest manifest per partner wins
+                )
             )
             deviations = list(
                 session.scalars(select(Deviation).where(Deviation.exercise_id == exercise_id))
@@ -89,6 +97,8 @@ class QueryOps(ExerciseOps):
                 .join(Run, join_on)
                 .where(Run.exercise_id == exercise_id)
             )
+            if run_id is None:  # a run asked for by id is served even when superseded
+                query = query.where(Run.superseded_by.is_(None))
             if run_id is not None:
                 query = query.where(SampleScore.run_id == run_id)
             if after is not None:
@@ -124,7 +134,16 @@ class QueryOps(ExerciseOps):
                 .order_by(Submission.submitted_at)
             )
             fields = ("id", "institute_id", "bundle_sha256", "key_id", "signed_at", "submitted_at")
-            return [as_dict(s, *fields, "submitter_id") for s in rows]
+            current = set(
+                session.scalars(
+                    select(Run.submission_id).where(
+                        Run.exercise_id == exercise_id, Run.superseded_by.is_(None)
+                    )
+                )
+            )
+            return [
+                {**as_dict(s, *fields, "submitter_id"), "current": s.id in current} for s in rows
+            ]
 
     def ledger(self, actor: Actor, after: int, limit: int) -> list[dict[str, Any]]:
         """Ledger entries after sequence number `after` (signed-in members)."""
@@ -206,7 +225,7 @@ class QueryOps(ExerciseOps):
                 SampleScore.cluster,
             )
             .join(Run, SampleScore.run_id == Run.id)
-            .where(Run.exercise_id == exercise_id)
+            .where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
         ).all()
         if not rows:
             return {}

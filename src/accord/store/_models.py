@@ -151,9 +151,16 @@ class Submission(Base):
 
 
 class Run(Base):
-    """One task x model log of a submission."""
+    """One task x model log of a submission.
+
+    A later submission of the same partner, task and model supersedes it: the run is kept
+    (with `superseded_by`, the run that replaced it) but no longer counts in results.
+    """
 
     __tablename__ = "runs"
+    __table_args__ = (
+        Index("ix_runs_current", "exercise_id", "institute_id", "task_id", "model_id"),
+    )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     exercise_id: Mapped[str] = mapped_column(ForeignKey("exercises.id"), index=True)
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -166,6 +173,8 @@ class Run(Base):
     generate_config: Mapped[dict[str, Any]] = mapped_column(JSON)
     disclosure: Mapped[str] = mapped_column(String(16))
     samples: Mapped[int] = mapped_column(Integer)
+    superseded_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class SampleScore(Base):
