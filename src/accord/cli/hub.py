@@ -8,7 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from .._util import InputError
+from .._util import InputError, OperationError
 from ..hub import HubClient, create_app, hub_settings, open_hub
 from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
 from ._console import err, out, print_json
@@ -78,13 +78,33 @@ hub_app.add_typer(ledger_app, name="ledger")
 
 
 @ledger_app.command("verify")
-def ledger_verify(db: str = DbOption, json_output: bool = JsonFlag) -> None:
+def ledger_verify(
+    db: str = DbOption,
+    data: Path = DataOption,
+    expect_head: list[str] = typer.Option(
+        [], "--expect-head", help="A head hash seen earlier that must still be in the chain."
+    ),
+    json_output: bool = JsonFlag,
+) -> None:
     """Recompute the ledger's hash chain in the database; exit 1 naming the first broken entry.
 
-    Example: `accord hub ledger verify --db accord-hub/hub.db`
+    A chain cut at its end is still a valid chain: this also checks that it holds the hub's
+    checkpoint (in --data) and every --expect-head you kept (e.g. a results response's
+    `ledger_checkpoint.hash`).
+
+    Example: `accord hub ledger verify --db accord-hub/hub.db --expect-head sha256:9f2c...`
     """
+    checkpoint = data / "ledger-checkpoint.json"
+    expected = list(expect_head)
+    if checkpoint.is_file():
+        try:
+            expected.append(str(json.loads(checkpoint.read_text())["hash"]))
+        except (ValueError, KeyError, TypeError):
+            raise OperationError(
+                f"{checkpoint} is unreadable; the ledger cannot be checked"
+            ) from None
     with transaction(session_factory(make_engine(db))) as session:
-        check = verify_ledger(session)
+        check = verify_ledger(session, expected)
     if json_output:
         print_json(check.__dict__)
     elif check.ok:

@@ -3,6 +3,7 @@
 from ._app import create_app
 from ._auth import ANONYMOUS, ROLES, Actor
 from ._base import utc_now
+from ._checkpoint import signed_head_valid
 from ._client import HubClient, hub_settings
 from ._embedded import serve_in_background
 from ._errors import BadRequest, Conflict, Forbidden, HubError, NotFound, Rejected, Unauthenticated
@@ -28,5 +29,6 @@ __all__ = [
     "hub_settings",
     "open_hub",
     "serve_in_background",
+    "signed_head_valid",
     "utc_now",
 ]

@@ -250,8 +250,15 @@ def create_app(hub: Hub) -> FastAPI:
         return hub.ledger(actor(authorization), after, limit)
 
     @app.get(f"{API}/ledger/verify")
-    def ledger_verify(authorization: Auth = None) -> dict[str, Any]:
-        return hub.verify_ledger(actor(authorization))
+    def ledger_verify(
+        expect_head: Annotated[str | None, Query(max_length=71)] = None,
+        authorization: Auth = None,
+    ) -> dict[str, Any]:
+        return hub.verify_ledger(actor(authorization), expect_head)
+
+    @app.get(f"{API}/ledger/head")
+    def ledger_head(authorization: Auth = None) -> dict[str, Any]:
+        return hub.ledger_head(actor(authorization))
 
     @app.get(f"{API}/audit")
     def audit(

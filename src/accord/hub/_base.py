@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._util import InputError
@@ -24,6 +24,7 @@ from ..store import (
 from . import _policy as policy
 from ._auth import Actor, resolve_actor
 from ._challenge import hub_secret
+from ._checkpoint import LedgerSigner
 from ._errors import BadRequest, Forbidden, NotFound
 from ._upload import remove_stale_uploads
 
@@ -48,6 +49,8 @@ class HubBase:
         self.secret = hub_secret(data_dir)
         self.limits = BundleLimits()
         remove_stale_uploads(self.incoming)
+        self.signer = LedgerSigner(data_dir, clock())
+        event.listen(self.sessions, "after_commit", self.signer.after_commit)
         self.clock = clock
         self.analysis_cache: dict[tuple[str, int], dict[str, Any]] = {}
 

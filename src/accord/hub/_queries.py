@@ -55,12 +55,14 @@ class QueryOps(ExerciseOps):
             )
             analysis = self._analysis(session, exercise_id, exercise.protocol_yaml, submissions)
             head = head_hash(session)
+            seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
         return {
             "exercise": exercise_id,
             "state": exercise.state,
             "protocol_id": exercise.protocol_id,
             "ledger_head": head,
+            "ledger_checkpoint": self.signer.signed_head(seq, head),
             "runs": [
                 as_dict(r, *run_fields, *(("disclosure", "log_sha256") if insider else ()))
                 for r in runs
@@ -159,17 +161,34 @@ class QueryOps(ExerciseOps):
             fields = ("seq", "at", "kind", "subject", "actor", "payload", "prev_hash", "hash")
             return [as_dict(e, *fields) for e in rows]
 
-    def verify_ledger(self, actor: Actor) -> dict[str, Any]:
-        """Recompute the chain; name the first broken entry."""
-        self.check(actor, policy.signed_in(actor), "ledger.verify", "ledger")
+    def ledger_head(self, actor: Actor) -> dict[str, Any]:
+        """The ledger's head signed by the hub's key: keep it to detect a cut tail later."""
+        self.check(actor, policy.signed_in(actor), "ledger.read", "ledger")
         with transaction(self.reads) as session:
-            check = verify_ledger(session)
+            seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
+            head = head_hash(session)
+        return self.signer.signed_head(seq, head)
+
+    def verify_ledger(self, actor: Actor, expect_head: str | None = None) -> dict[str, Any]:
+        """Recompute the chain; name the first broken entry.
+
+        Also checks that the chain still holds the hub's last checkpoint and, when given,
+        `expect_head` (a head hash the caller kept): a chain cut at its end is caught so.
+        """
+        self.check(actor, policy.signed_in(actor), "ledger.verify", "ledger")
+        checkpoint = self.signer.checkpoint()
+        expected = [str(checkpoint["hash"])] if checkpoint else []
+        if expect_head:
+            expected.append(expect_head)
+        with transaction(self.reads) as session:
+            check = verify_ledger(session, expected)
         return {
             "ok": check.ok,
             "entries": check.entries,
             "head": check.head,
             "first_broken": check.first_broken,
             "reason": check.reason,
+            "checkpoint": checkpoint,
         }
 
     def audit_log(

@@ -2,7 +2,7 @@
 
 from ._blobs import BlobStore
 from ._db import alembic_config, database_url, make_engine, migrate, session_factory, transaction
-from ._ledger import GENESIS, LedgerCheck, append, entry_hash, head_hash, verify_ledger
+from ._ledger import GENESIS, HEAD_INFO, LedgerCheck, append, entry_hash, head_hash, verify_ledger
 from ._models import (
     ApiToken,
     AuditEvent,
@@ -22,6 +22,7 @@ from ._models import (
 
 __all__ = [
     "GENESIS",
+    "HEAD_INFO",
     "ApiToken",
     "AuditEvent",
     "Base",

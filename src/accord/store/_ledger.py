@@ -1,5 +1,6 @@
 """The append-only ledger: each entry's hash covers the previous entry's hash."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from .._util import sha256_digest
 from ._models import LedgerEntry
 
 GENESIS = "sha256:" + "0" * 64
+HEAD_INFO = "accord.ledger_head"
 _LOCK_KEY = 7_272_024
 
 
@@ -57,6 +59,7 @@ def append(
     )
     session.add(entry)
     session.flush()
+    session.info[HEAD_INFO] = (seq, entry.hash)  # for whoever checkpoints after the commit
     return entry
 
 
@@ -77,9 +80,15 @@ def head_hash(session: Session) -> str:
     return head.hash if head else GENESIS
 
 
-def verify_ledger(session: Session) -> LedgerCheck:
-    """Recompute every hash in order; name the first entry that does not fit the chain."""
+def verify_ledger(session: Session, expect: Collection[str] = ()) -> LedgerCheck:
+    """Recompute every hash in order; name the first entry that does not fit the chain.
+
+    The chain alone cannot show that entries were cut from its end. `expect` holds head
+    hashes seen earlier (a signed checkpoint, a head a partner recorded): each must still be
+    in the chain, or its tail was removed.
+    """
     prev, expected_seq, count = GENESIS, 1, 0
+    wanted = set(expect) - {GENESIS}
     for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)):
         count += 1
         if entry.seq != expected_seq:
@@ -111,5 +120,16 @@ def verify_ledger(session: Session) -> LedgerCheck:
             return LedgerCheck(
                 False, count, prev, entry.seq, "its content does not match its hash (it was edited)"
             )
+        wanted.discard(entry.hash)
         prev, expected_seq = entry.hash, expected_seq + 1
+    if wanted:
+        return LedgerCheck(
+            False,
+            count,
+            prev,
+            expected_seq,
+            f"the chain ends at entry {count} and lacks the expected head "
+            f"{sorted(wanted)[0]}: entries were removed from its end (or that head is from "
+            "another ledger)",
+        )
     return LedgerCheck(True, count, prev)
