@@ -206,5 +206,26 @@ def test_names_and_emails_are_bounded_and_printable(
     arena: Arena, route: str, body: dict[str, str]
 ) -> None:
     response = arena.world.call("hub-admin", "POST", route, json=body)
-    assert response.status_code == 422, response.text[:200]
+    huge = len(str(body)) > 1_000_000
+    assert response.status_code == (413 if huge else 422), response.text[:200]
     assert arena.world.hub.counts()["institutes"] == arena.before["institutes"]
+
+
+@pytest.mark.parametrize(
+    ("who", "body", "status"),
+    [
+        ("anonymous", b"[" * 30_000 + b"]" * 30_000, 400),
+        ("anonymous", b'{"id": "x", "name": "' + b"n" * 200_000 + b'"}', 413),
+        ("hub-admin", b'{"id": "x", "name": ' + b"[" * 20_000 + b"]" * 20_000 + b"}", 400),
+    ],
+)
+def test_json_bodies_are_bounded_before_any_handler(
+    arena: Arena, who: str, body: bytes, status: int
+) -> None:
+    response = arena.world.client.post(
+        "/api/v1/institutes",
+        content=body,
+        headers={**arena.world.as_(who), "Content-Type": "application/json"},
+    )
+    assert response.status_code == status, response.text[:200]
+    assert response.json()["error"]["status"] == status

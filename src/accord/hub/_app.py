@@ -8,12 +8,14 @@ from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
 from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
 from ._errors import HubError
+from ._limits import BodyLimit
 from ._queries import MAX_PAGE
 from ._schemas import (
     MAX_OFFSET,
@@ -38,6 +40,13 @@ def create_app(hub: Hub) -> FastAPI:
     """The FastAPI application serving `hub`."""
     app = FastAPI(title="Accord hub", version=__version__, docs_url="/docs")
     app.state.hub = hub
+    app.add_middleware(BodyLimit)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, ex: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"error": {"status": ex.status_code, "message": str(ex.detail)}}, ex.status_code
+        )
 
     @app.exception_handler(HubError)
     async def hub_error(_: Request, ex: HubError) -> JSONResponse:
