@@ -92,8 +92,16 @@ def write_zip(
     return path
 
 
-def resigned(bundles: Bundles, tmp_path: Path, edit: Callable[[dict[str, Any]], None]) -> Path:
-    """bundles.a with its bundle.json edited by `edit(data)` and validly signed again."""
+def resigned(
+    bundles: Bundles,
+    tmp_path: Path,
+    edit: Callable[[dict[str, Any]], None],
+    replace: dict[str, bytes] | None = None,
+) -> Path:
+    """bundles.a with its bundle.json edited by `edit(data)` and validly signed again.
+
+    `replace` swaps the bytes of members (by name) before packing.
+    """
     members = members_of(bundles.a)
     data = json.loads(members[0][1])
     edit(data)
@@ -105,7 +113,7 @@ def resigned(bundles: Bundles, tmp_path: Path, edit: Callable[[dict[str, Any]], 
     for name, content in [
         ("bundle.json", raw),
         ("signature", canonical_json(signature)),
-        *members[2:],
+        *[(name, (replace or {}).get(name, data)) for name, data in members[2:]],
     ]:
         file = tmp_path / f"parts-{number}" / name
         file.parent.mkdir(parents=True, exist_ok=True)

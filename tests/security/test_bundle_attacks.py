@@ -209,3 +209,54 @@ def test_raw_uploads_are_accepted_too(arena: Arena, bundles: Bundles) -> None:
         headers={**arena.world.as_("a-evaluator"), "Content-Type": "application/octet-stream"},
     )
     assert response.status_code == 201, response.text
+
+
+def test_a_validly_signed_bundle_with_a_bomb_inside_its_log_is_rejected(
+    arena: Arena, bundles: Bundles, tmp_path: Path
+) -> None:
+    """The signature holds, but the log inside inflates 1,000-fold: refused from its headers."""
+    import hashlib
+
+    members = members_of(bundles.a)
+    name = members[2][0]
+    inner = tmp_path / "inner.eval"
+    with zipfile.ZipFile(inner, "w") as archive:
+        info = zipfile.ZipInfo("summaries.json")
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(info, "w", force_zip64=True) as stream:
+            for _ in range(64):
+                stream.write(b" " * (1 << 20))
+    log = inner.read_bytes()
+
+    def swap(data: dict) -> None:  # type: ignore[type-arg]
+        for member in data["members"]:
+            if member["name"] == name:
+                member["sha256"] = "sha256:" + hashlib.sha256(log).hexdigest()
+                member["size"] = len(log)
+
+    bundle = resigned(bundles, tmp_path, swap, replace={name: log})
+    with PeakRss() as memory:
+        response = arena.upload("a-evaluator", bundle)
+    assert response.status_code == 422, response.text
+    assert "a zip bomb?" in response.json()["error"]["message"]
+    assert memory.growth_mb < 50
+    arena.assert_nothing_stored(rejected="zip bomb")
+
+
+def test_upload_folders_left_by_a_crash_are_removed_at_start_up(
+    arena: Arena, tmp_path: Path
+) -> None:
+    import os
+
+    from accord.hub import open_hub
+
+    incoming = arena.world.hub.incoming
+    stale, fresh = incoming / "accord-upload-stale", incoming / "accord-upload-fresh"
+    for folder in (stale, fresh):
+        folder.mkdir(parents=True)
+        (folder / "bundle.accord").write_bytes(b"partial")
+    old = time.time() - 7200
+    os.utime(stale / "bundle.accord", (old, old))
+    os.utime(stale, (old, old))
+    open_hub(str(tmp_path / "hub.db"), incoming.parent)  # a restart on the same data
+    assert not stale.exists() and fresh.exists()
