@@ -9,11 +9,15 @@ from typer.testing import CliRunner
 
 from accord.analysis import (
     AnalysisError,
+    Design,
+    VarianceModel,
     ScoreTable,
     analyze,
     estimates,
     judge,
     load_runs,
+    power,
+    samples_needed,
     score_to_float,
 )
 from accord.cli import app
@@ -182,8 +186,12 @@ def test_plan_prints_detectable_differences(make_protocol: ProtocolFactory) -> N
     plan = json.loads(result.stdout)
     [comparison] = [r for r in plan["rows"] if r["kind"] == "comparison"]
     assert comparison["n"] == 24 and comparison["epochs"] == 2
-    # sd of a paired difference: sqrt(2 * 0.25 * (1 - 0.5)) = 0.5; MDE = (1.96 + 0.8416) * 0.5 / sqrt(24)
-    assert abs(comparison["detectable"] - 2.8016 * 0.5 / np.sqrt(24)) < 1e-3
-    assert comparison["samples_needed"] == int(np.ceil((2.8016 * 0.5 / 0.1) ** 2))
+    # sd of a paired difference: sqrt(2 * 0.25 * (1 - 0.5)) = 0.5; 6 clusters of 4, icc 0:
+    # design effect 1 but df = 5, so more than the normal-theory (1.96 + 0.8416) * 0.5 / sqrt(24)
+    model, design = VarianceModel(0.25, 0.0, 0.5), Design(4.0, 0.0, 0.0)
+    assert comparison["design_effect"] == 1.0
+    assert abs(comparison["detectable"] - 2.8016 * 0.5 / np.sqrt(24)) > 0.05
+    assert abs(power(24, comparison["detectable"], 2, 0.05, model, design) - 0.8) < 1e-6
+    assert comparison["samples_needed"] == samples_needed(0.1, 2, 0.05, 0.8, model, design)
     [replication] = [r for r in plan["rows"] if r["kind"] == "replication"]
     assert replication["samples_needed"] > 0
