@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from accord.analysis import (
     AnalysisError,
     Design,
-    VarianceModel,
     ScoreTable,
+    VarianceModel,
     analyze,
     estimates,
     judge,
