@@ -134,11 +134,16 @@ def test_epochs_are_averaged_per_sample_first() -> None:
     assert abs(e.se - np.std(means, ddof=1) / np.sqrt(30)) < TOL
 
 
-@pytest.mark.parametrize("successes", [0, 1, 17, 39, 40])
-def test_binary_estimates_use_wilson_matching_statsmodels(successes: int) -> None:
+@pytest.mark.parametrize("successes", [0, 1, 3, 4, 17, 36, 39, 40])
+def test_binary_estimates_use_modified_wilson(successes: int) -> None:
+    """Wilson (statsmodels), with the exact Poisson bound for 1-3 successes or failures."""
     values = np.array([1.0] * successes + [0.0] * (40 - successes))
     [e] = estimates(ScoreTable.from_columns(**table_of(values)), 0.05, set())
     low, high = proportion_confint(successes, 40, alpha=0.05, method="wilson")
+    if 1 <= successes <= 3:
+        low = min(low, sps.chi2.ppf(0.025, 2 * successes) / 80)
+    if 1 <= 40 - successes <= 3:
+        high = max(high, 1 - sps.chi2.ppf(0.025, 2 * (40 - successes)) / 80)
     assert e.method == "wilson" and e.n_effective == 40
     assert abs(e.ci_low - low) < TOL and abs(e.ci_high - high) < TOL
 

@@ -100,6 +100,17 @@ def group_stats(units: Units, n_groups: int, clustered: np.ndarray) -> GroupStat
     return GroupStats(n, mean, se, df, clusters, sizes_cv)
 
 
+RESOLUTION = 1e-12
+"""Relative spread below which values count as equal (floating-point noise, not data)."""
+
+
+def all_equal(values: FloatArray) -> bool:
+    """Whether the values are equal up to floating-point noise."""
+    if values.size == 0:
+        return True
+    return float(np.ptp(values)) <= RESOLUTION * max(1.0, float(np.max(np.abs(values))))
+
+
 @dataclass(frozen=True)
 class MeanStats:
     """Mean, standard error and degrees of freedom of one vector."""
@@ -147,8 +158,8 @@ def welch(a: MeanStats, b: MeanStats) -> MeanStats:
     """Difference of two independent means (a - b), Welch-Satterthwaite degrees of freedom."""
     va, vb = a.se**2, b.se**2
     se = float(np.sqrt(va + vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = float((va + vb) ** 2 / (va**2 / a.df + vb**2 / b.df))
+    denominator = va**2 / a.df + vb**2 / b.df if a.df > 0 and b.df > 0 else 0.0
+    df = float((va + vb) ** 2 / denominator) if denominator > 0 else float("nan")
     return MeanStats(a.n + b.n, a.mean - b.mean, se, df, a.clusters + b.clusters)
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 import numpy as np
 from scipy import stats
 
-from ._core import MeanStats, RunData, paired_units, t_p_value, vector_stats, welch
+from ._core import MeanStats, RunData, all_equal, paired_units, t_p_value, vector_stats, welch
 from ._intervals import effective_n, newcombe, quantile, tango, tango_z, wilson
 
 IntervalMethod = Literal["wilson", "t", "cr2-bm", "tango", "newcombe", "welch"]
@@ -139,7 +139,7 @@ def difference(a: RunData, b: RunData, clustered: bool) -> Difference:
         keep_b = np.isin(b.samples, shared, assume_unique=True)
         d = xa - xb
         result = vector_stats(d, a.clusters[keep_a] if clustered else None)
-        zero = bool(np.all(d == d[0]))
+        zero = all_equal(d)
         if not binary:
             method: IntervalMethod = "cr2-bm" if clustered else "t"
             return Difference(result, True, int(shared.size), method, None, zero)
@@ -162,7 +162,7 @@ def difference(a: RunData, b: RunData, clustered: bool) -> Difference:
     sa = vector_stats(a.means, a.clusters if clustered else None)
     sb = vector_stats(b.means, b.clusters if clustered else None)
     result = welch(sa, sb)
-    zero = bool(np.all(a.means == a.means[0]) and np.all(b.means == b.means[0]))
+    zero = all_equal(a.means) and all_equal(b.means)
     if not binary:
         return Difference(result, False, 0, "welch", None, zero)
     sides = (proportion(a.means, sa, a.counts), proportion(b.means, sb, b.counts))

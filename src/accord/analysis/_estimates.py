@@ -5,7 +5,7 @@ from collections.abc import Collection
 import numpy as np
 from scipy import stats
 
-from ._core import GroupStats, Units, combine, group_stats, unit_means
+from ._core import RESOLUTION, GroupStats, Units, combine, group_stats, unit_means
 from ._difference import IntervalMethod
 from ._errors import AnalysisError
 from ._intervals import effective_n, quantile, wilson
@@ -14,6 +14,7 @@ from ._table import FloatArray, IntArray, ScoreTable
 
 FEW_CLUSTERS = 10
 UNEQUAL_CV = 0.5
+SKEWED, SKEWED_N = 1.0, 50
 
 
 def check_clusters(table: ScoreTable, units: Units, clustered: np.ndarray, tasks: IntArray) -> None:
@@ -66,6 +67,8 @@ def _estimate_groups(
     binary = np.bincount(units.group, weights=~units.binary, minlength=n_groups) == 0
     raw_counts = np.bincount(group, minlength=n_groups).astype(np.float64)
     low, high, n_eff = _intervals(result, binary, clustered, raw_counts, alpha)
+    zero_width = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))
+    skew = _skewness(units, result.mean, n_groups)
     partner_sets = _partners_per_group(table, group, n_groups)
     out = []
     for g in range(n_groups):
@@ -92,8 +95,9 @@ def _estimate_groups(
                 binary=bool(binary[g]),
                 n_effective=_finite(n_eff[g]) if binary[g] else None,
                 clusters=clusters,
-                warnings=cluster_warnings(clusters, float(result.sizes_cv[g])),
-                note=_note(n, se, clusters, bool(binary[g])),
+                warnings=cluster_warnings(clusters, float(result.sizes_cv[g]))
+                + _skew_warning(n, float(skew[g]), bool(binary[g] or clustered[g])),
+                note=_note(n, bool(zero_width[g]), clusters, bool(binary[g])),
             )
         )
     return out
@@ -110,7 +114,7 @@ def _intervals(
     with np.errstate(invalid="ignore"):
         t_q = stats.t.ppf(1 - alpha / 2, np.where(result.df > 0, result.df, np.nan))
     half = t_q * result.se
-    zero = result.se == 0  # all scores equal: a t interval would have no width
+    zero = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))  # all scores equal
     t_low = np.where(zero, np.nan, result.mean - half)
     t_high = np.where(zero, np.nan, result.mean + half)
     p = result.mean
@@ -122,6 +126,26 @@ def _intervals(
     low = np.where(binary, np.where(usable, w_low, np.nan), t_low)
     high = np.where(binary, np.where(usable, w_high, np.nan), t_high)
     return low, high, n_eff
+
+
+def _skewness(units: Units, mean: FloatArray, n_groups: int) -> FloatArray:
+    """Sample skewness of the per-sample means of each group."""
+    resid = units.mean - mean[units.group]
+    n = np.maximum(np.bincount(units.group, minlength=n_groups), 1)
+    m2 = np.bincount(units.group, weights=resid**2, minlength=n_groups) / n
+    m3 = np.bincount(units.group, weights=resid**3, minlength=n_groups) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew: FloatArray = np.nan_to_num(m3 / m2**1.5)
+    return skew
+
+
+def _skew_warning(n: int, skew: float, exempt: bool) -> list[str]:
+    if exempt or n >= SKEWED_N or abs(skew) <= SKEWED:
+        return []
+    return [
+        f"skewed scores (skewness {skew:.1f}) from {n} samples: the t interval may cover less "
+        "than its level (see the coverage table in docs/methodology.md); run more samples"
+    ]
 
 
 def cluster_warnings(clusters: int | None, sizes_cv: float) -> list[str]:
@@ -150,14 +174,14 @@ def _partners_per_group(table: ScoreTable, group: np.ndarray, n_groups: int) -> 
     return [sorted(s) for s in sets]
 
 
-def _note(n: int, se: float | None, clusters: int | None, binary: bool) -> str | None:
+def _note(n: int, equal: bool, clusters: int | None, binary: bool) -> str | None:
     if n == 1:
         return "one sample: no standard error or interval; run more samples"
     if clusters is not None and clusters < 2:
         return "one cluster: no clustered standard error; check the cluster key"
-    if se == 0 and binary:
+    if equal and binary:
         return "all scores are equal: the Wilson score interval bounds the rate"
-    if se == 0:
+    if equal:
         return (
             "all scores are equal: the spread of a non-binary score is unknown, so there is "
             "no interval and no verdict"

@@ -29,10 +29,17 @@ def _normal(alpha: float) -> float:
     return float(stats.norm.ppf(1 - alpha / 2))
 
 
-def wilson(successes: FloatArray, n: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Wilson score interval for a proportion successes / n with critical value `q`.
+POISSON_COUNTS = 3
+"""Up to this many successes (or failures) the Wilson bound near 0 (or 1) is replaced."""
 
-    `successes` and `n` may be effective (non-integer) counts, as in Korn and Graubard (1998).
+
+def wilson(successes: FloatArray, n: FloatArray, q: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Modified Wilson score interval for a proportion successes / n, critical value `q`.
+
+    Wilson's interval, except that with at most POISSON_COUNTS successes the lower bound is the
+    exact Poisson one, chi2_{2x}(a/2) / 2n, where Wilson's dips below its level (Brown, Cai and
+    DasGupta 2001), and likewise the upper bound with few failures. `successes` and `n` may be
+    effective (non-integer) counts, as in Korn and Graubard (1998).
     """
     with np.errstate(divide="ignore", invalid="ignore"):
         p = successes / n
@@ -40,8 +47,17 @@ def wilson(successes: FloatArray, n: FloatArray, q: FloatArray) -> tuple[FloatAr
         denominator = 1 + q2 / n
         centre = (p + q2 / (2 * n)) / denominator
         half = q * np.sqrt(np.maximum(p * (1 - p), 0.0) / n + q2 / (4 * n**2)) / denominator
-    low = np.where(successes <= 0, 0.0, np.clip(centre - half, 0.0, 1.0))
-    return low, np.where(successes >= n, 1.0, np.clip(centre + half, 0.0, 1.0))
+    low, high = np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    tail = stats.norm.sf(q)  # a/2 of the level q stands for
+    failures = n - successes
+    with np.errstate(divide="ignore", invalid="ignore"):
+        poisson_low = stats.chi2.ppf(tail, 2 * successes) / (2 * n)
+        poisson_high = 1 - stats.chi2.ppf(tail, 2 * failures) / (2 * n)
+    few = (successes > 0) & (successes <= POISSON_COUNTS)
+    low = np.where(few, np.minimum(low, poisson_low), low)
+    few = (failures > 0) & (failures <= POISSON_COUNTS)
+    high = np.where(few, np.maximum(high, poisson_high), high)
+    return np.where(successes <= 0, 0.0, low), np.where(failures <= 0, 1.0, high)
 
 
 def effective_n(
