@@ -14,7 +14,7 @@ from ._table import FloatArray, IntArray, ScoreTable
 
 FEW_CLUSTERS = 10
 UNEQUAL_CV = 0.5
-SKEWED, SKEWED_N = 1.0, 50
+SKEWED, SKEWED_N = 1.0, 100
 
 
 def check_clusters(table: ScoreTable, units: Units, clustered: np.ndarray, tasks: IntArray) -> None:

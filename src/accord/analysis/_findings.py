@@ -178,7 +178,7 @@ def _needed(condition: Condition, name: str, q: _Quantity) -> int | None:
     reach = (q.high - q.value) if nearest >= q.value else (q.value - q.low)
     if gap == 0 or q.n < 2:
         return None
-    return max(q.n + 1, math.ceil(q.n * (reach / gap) ** 2))
+    return max(q.n + 1, math.ceil(q.n * (reach / gap) ** 2 - 1e-9))
 
 
 def _no_data(base: dict[str, Any], reason: str) -> Finding:

@@ -69,7 +69,7 @@ def needed_samples(diff: Difference, margin: float, alpha: float) -> int | None:
         per_sample = (diff.n_effective or n) / n
         return max(n + 1, math.ceil(z**2 * (1 - margin) / margin / per_sample))
     reach = max(delta - interval[0], interval[1] - delta)
-    return max(n + 1, math.ceil(n * (reach / (margin - abs(delta))) ** 2))
+    return max(n + 1, math.ceil(n * (reach / (margin - abs(delta))) ** 2 - 1e-9))
 
 
 def replications(
