@@ -3,12 +3,13 @@
 Groups are 5 tasks x 4 models x 5 partners, each 2,500 samples x 4 epochs; tasks 0-1 are
 clustered (25 samples per cluster). Accord computes every estimate, the pooled and
 per-partner paired comparisons of models 1-3 against model 0, and all cross-site
-replications. The baseline does the same numbers the straightforward way: pandas groupby
-for epoch means, statsmodels OLS (cluster-robust where clustered) per group, merges and
-scipy t tests per comparison and replication. Prints both times, the ratio and the largest
-difference between their numbers. A large coverage simulation follows.
+replications. Continuous scores take the t / CR2 paths, which the baseline computes the
+straightforward way (pandas groupby for epoch means, statsmodels OLS, cluster-robust where
+clustered, merges and scipy t tests); prints both times, the ratio and the largest difference
+between their numbers. Binary scores take the score-interval paths (Wilson, Tango), timed too.
+Coverage simulations: benchmarks/coverage.py.
 
-Usage: python benchmarks/analysis.py [--coverage-reps 20000]
+Usage: python benchmarks/analysis.py
 """
 
 import argparse
@@ -26,7 +27,7 @@ CLUSTERED = {"t0", "t1"}
 PAIRS = [("m1", "m0"), ("m2", "m0"), ("m3", "m0")]
 
 
-def make_table(rng: np.random.Generator) -> ScoreTable:
+def make_table(rng: np.random.Generator, binary: bool) -> ScoreTable:
     groups = TASKS * MODELS * PARTNERS
     per_group = SAMPLES * EPOCHS
     task = np.repeat(np.arange(TASKS), MODELS * PARTNERS * per_group)
@@ -37,7 +38,10 @@ def make_table(rng: np.random.Generator) -> ScoreTable:
     difficulty = rng.random((TASKS, SAMPLES))
     skill = np.array([0.0, 0.05, 0.1, -0.05])
     p = np.clip(difficulty[task, sample] + skill[model], 0, 1)
-    value = (rng.random(p.shape[0]) < p).astype(np.float64)
+    if binary:
+        value = (rng.random(p.shape[0]) < p).astype(np.float64)
+    else:
+        value = p + rng.normal(0, 0.3, p.shape[0])
     cluster = np.where(task < 2, sample // 25, -1)
     levels = {
         "task": [f"t{i}" for i in range(TASKS)],
@@ -115,53 +119,30 @@ def baseline_run(table: ScoreTable) -> dict[tuple, float]:
     return out
 
 
-def coverage(reps: int, rng: np.random.Generator) -> None:
-    n, clusters = 200, 20
-    size = n // clusters
-    effects = np.repeat(rng.normal(0, 1, (reps, clusters)), size, axis=1).ravel()
-    value = effects + rng.normal(0, 1, reps * n)
-    model = np.repeat(np.arange(reps), n)
-    zeros = np.zeros(reps * n, dtype=np.int64)
-    sample = np.tile(np.arange(n), reps)
-    cluster = np.tile(np.repeat(np.arange(clusters), size), reps)
-    levels = {
-        "task": ["t"],
-        "model": [str(i) for i in range(reps)],
-        "partner": ["p"],
-        "scorer": ["s"],
-        "sample": [str(i) for i in range(n)],
-        "cluster": [str(i) for i in range(clusters)],
-    }
-    table = ScoreTable(
-        zeros, model, zeros, zeros, sample, np.ones_like(zeros), value, cluster, levels
-    )
-    for name, clustered in (("clustered SE", {"t"}), ("unclustered SE (wrong here)", set())):
-        rows = estimates(table, 0.05, clustered)
-        rate = np.mean([e.ci_low <= 0 <= e.ci_high for e in rows])
-        print(f"coverage of 95% CIs, {reps} clustered datasets, {name}: {rate:.4f}")
+def timed(table: ScoreTable) -> tuple[dict[tuple, float], float]:
+    accord_run(table)  # warm-up
+    start = time.perf_counter()
+    numbers = accord_run(table)
+    return numbers, time.perf_counter() - start
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--coverage-reps", type=int, default=20_000)
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     rng = np.random.default_rng(1)
-    table = make_table(rng)
+    table = make_table(rng, binary=False)
     print(f"{len(table):,} sample-scores, {TASKS * MODELS * PARTNERS} groups")
-    accord_run(table)  # warm-up
-    start = time.perf_counter()
-    ours = accord_run(table)
-    accord_seconds = time.perf_counter() - start
+    ours, accord_seconds = timed(table)
     start = time.perf_counter()
     reference = baseline_run(table)
     baseline_seconds = time.perf_counter() - start
     shared = [k for k in reference if k in ours]
     worst = max(abs(ours[k] - reference[k]) for k in shared)
-    print(f"accord:  {accord_seconds:.3f} s ({len(ours)} numbers)")
+    print(f"continuous scores, accord: {accord_seconds:.3f} s ({len(ours)} numbers)")
     print(f"pandas + statsmodels: {baseline_seconds:.3f} s")
     print(f"ratio baseline/accord: {baseline_seconds / accord_seconds:.1f}x; target: accord < 1 s")
     print(f"largest difference over {len(shared)} shared numbers: {worst:.2e}")
-    coverage(args.coverage_reps, rng)
+    _, binary_seconds = timed(make_table(rng, binary=True))
+    print(f"binary scores (Wilson, Tango), accord: {binary_seconds:.3f} s; target: < 1 s")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,15 @@ from typer.testing import CliRunner
 
 from accord.analysis import (
     AnalysisError,
+    Design,
     ScoreTable,
+    VarianceModel,
     analyze,
     estimates,
     judge,
     load_runs,
+    power,
+    samples_needed,
     score_to_float,
 )
 from accord.cli import app
@@ -46,11 +50,18 @@ def test_one_sample_has_no_interval_and_says_so() -> None:
     assert "one sample" in (e.note or "")
 
 
-def test_all_equal_scores_have_zero_width_and_a_note() -> None:
-    [e] = estimates(table([1.0] * 10), 0.05, set())
-    assert e.se == 0 and e.ci_low == e.ci_high == 1.0
+def test_all_equal_binary_scores_are_bounded_by_wilson_not_zero_width() -> None:
+    [e] = estimates(table([0.0] * 10), 0.05, set())
+    assert e.se == 0 and e.method == "wilson" and e.binary
+    assert e.ci_low == 0.0 and abs((e.ci_high or 0) - 1.96**2 / (10 + 1.96**2)) < 1e-3  # 0.278
     assert "all scores are equal" in (e.note or "")
-    assert e.wilson_low is not None and e.wilson_low < 1.0  # Wilson still reflects uncertainty
+
+
+def test_all_equal_non_binary_scores_give_no_interval() -> None:
+    [e] = estimates(table([0.5] * 10), 0.05, set())
+    assert e.se == 0 and e.method == "t" and not e.binary
+    assert e.ci_low is None and e.ci_high is None
+    assert "no interval" in (e.note or "")
 
 
 def test_missing_cluster_value_is_refused_with_the_sample() -> None:
@@ -112,7 +123,7 @@ def test_model_absent_for_a_partner_gives_no_comparison_row() -> None:
 def test_findings_are_judged_on_the_whole_interval(
     when: str, low: float, high: float, status: str
 ) -> None:
-    assert judge(parse_when(when), "delta", low, high, {}) == status
+    assert judge(parse_when(when), {"delta": (low, high)}) == status
 
 
 def test_analysis_of_real_runs_matches_inspects_own_metrics(
@@ -137,9 +148,14 @@ def test_analysis_of_real_runs_matches_inspects_own_metrics(
             # the task's own metrics: accuracy() and stderr(cluster="category")
             assert abs(e.mean - record.metrics["refusal_judge/accuracy"]) < 1e-9
             assert abs((e.se or 0.0) - record.metrics["refusal_judge/stderr"]) < 1e-9
-            assert e.method == "clustered" and e.clusters == 6
+            assert e.method == "wilson" and e.clusters == 6 and e.binary
+            assert any("only 6 clusters" in w for w in e.warnings)
     [rep] = result.replications
-    assert (rep.partner_a, rep.partner_b, rep.verdict) == ("inst-a", "inst-b", "consistent")
+    # identical scores from 24 samples in 6 clusters cannot show agreement within +-0.05
+    assert (rep.partner_a, rep.partner_b, rep.verdict) == ("inst-a", "inst-b", "inconclusive")
+    assert rep.delta == 0 and rep.method == "tango" and rep.ci_low is not None
+    assert rep.ci_low < -0.05 and rep.needed_n is not None and rep.needed_n > 24
+    assert f"about {rep.needed_n} samples" in (rep.note or "")
     [comparison] = [c for c in result.comparisons if c.partner is None]
     assert comparison.paired and comparison.partners == ["inst-a"] and comparison.delta > 0.25
     [finding] = result.findings
@@ -170,8 +186,12 @@ def test_plan_prints_detectable_differences(make_protocol: ProtocolFactory) -> N
     plan = json.loads(result.stdout)
     [comparison] = [r for r in plan["rows"] if r["kind"] == "comparison"]
     assert comparison["n"] == 24 and comparison["epochs"] == 2
-    # sd of a paired difference: sqrt(2 * 0.25 * (1 - 0.5)) = 0.5; MDE = (1.96 + 0.8416) * 0.5 / sqrt(24)
-    assert abs(comparison["detectable"] - 2.8016 * 0.5 / np.sqrt(24)) < 1e-3
-    assert comparison["samples_needed"] == int(np.ceil((2.8016 * 0.5 / 0.1) ** 2))
+    # sd of a paired difference: sqrt(2 * 0.25 * (1 - 0.5)) = 0.5; 6 clusters of 4, icc 0:
+    # design effect 1 but df = 5, so more than the normal-theory (1.96 + 0.8416) * 0.5 / sqrt(24)
+    model, design = VarianceModel(0.25, 0.0, 0.5), Design(4.0, 0.0, 0.0)
+    assert comparison["design_effect"] == 1.0
+    assert abs(comparison["detectable"] - 2.8016 * 0.5 / np.sqrt(24)) > 0.05
+    assert abs(power(24, comparison["detectable"], 2, 0.05, model, design) - 0.8) < 1e-6
+    assert comparison["samples_needed"] == samples_needed(0.1, 2, 0.05, 0.8, model, design)
     [replication] = [r for r in plan["rows"] if r["kind"] == "replication"]
     assert replication["samples_needed"] > 0

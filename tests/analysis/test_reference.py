@@ -49,24 +49,59 @@ def merge(*parts: dict) -> ScoreTable:
     return ScoreTable.from_columns(**{k: [x for p in parts for x in p[k]] for k in parts[0]})
 
 
+def cr2_by_matrices(values: np.ndarray, clusters: np.ndarray) -> tuple[float, float]:
+    """CR2 SE of a mean and Bell-McCaffrey df from the general matrix formulas (reference).
+
+    V = (X'X)^-1 sum_c X_c' A_c e_c e_c' A_c X_c (X'X)^-1 with A_c = (I - H_cc)^(-1/2);
+    df = tr(G'G)^2 / tr((G'G)^2), G's columns (I - H)_(.,c) A_c X_c (X'X)^-1 (working Omega = I).
+    """
+    n = values.shape[0]
+    x = np.ones((n, 1))
+    bread = np.linalg.inv(x.T @ x)
+    hat = x @ bread @ x.T
+    resid = values - hat @ values
+    meat, columns = 0.0, []
+    for c in np.unique(clusters):
+        idx = np.nonzero(clusters == c)[0]
+        w, v = np.linalg.eigh(np.eye(idx.size) - hat[np.ix_(idx, idx)])
+        adjust = v @ np.diag(1 / np.sqrt(w)) @ v.T
+        meat += float((x[idx].T @ adjust @ resid[idx])[0] ** 2)
+        columns.append((np.eye(n) - hat)[:, idx] @ adjust @ x[idx] @ bread)
+    g = np.hstack(columns)
+    gg = g.T @ g
+    return float(np.sqrt(bread[0, 0] ** 2 * meat)), float(np.trace(gg) ** 2 / np.trace(gg @ gg))
+
+
 @settings(max_examples=40, deadline=None)
-@given(
-    seed=st.integers(0, 10**6), n=st.integers(5, 120), k=st.integers(2, 12), binary=st.booleans()
-)
-def test_clustered_se_matches_statsmodels_and_inspect(
-    seed: int, n: int, k: int, binary: bool
-) -> None:
+@given(seed=st.integers(0, 10**6), n=st.integers(5, 120), k=st.integers(2, 12))
+def test_clustered_se_is_cr2_with_bell_mccaffrey_df(seed: int, n: int, k: int) -> None:
     rng = np.random.default_rng(seed)
     clusters = rng.integers(0, k, n)
-    values = (rng.random(n) < 0.4).astype(float) if binary else rng.normal(size=n)
+    values = rng.normal(size=n)
     if len(np.unique(clusters)) < 2:
         return
+    [e] = estimates(ScoreTable.from_columns(**table_of(values, clusters)), 0.05, {"t"})
+    se, df = cr2_by_matrices(values, clusters)
+    assert e.method == "cr2-bm" and e.se is not None and e.df is not None
+    assert abs(e.mean - values.mean()) < TOL
+    assert abs(e.se - se) < TOL and abs(e.df - df) < 1e-7
+    half = sps.t.ppf(0.975, df) * se
+    assert abs(e.ci_low - (values.mean() - half)) < 1e-7
+    assert abs(e.ci_high - (values.mean() + half)) < 1e-7
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10**6), size=st.integers(2, 12), k=st.integers(2, 12))
+def test_equal_clusters_cr2_equals_statsmodels_and_inspect(seed: int, size: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    clusters = np.repeat(np.arange(k), size)
+    values = rng.normal(size=k * size)
+    n = values.shape[0]
     [e] = estimates(ScoreTable.from_columns(**table_of(values, clusters)), 0.05, {"t"})
     fit = sm.OLS(values, np.ones(n)).fit(
         cov_type="cluster", cov_kwds={"groups": clusters}, use_t=True
     )
-    assert abs(e.mean - fit.params[0]) < TOL
-    assert abs(e.se - fit.bse[0]) < TOL
+    assert abs(e.se - fit.bse[0]) < TOL and abs(e.df - (k - 1)) < 1e-9
     low, high = fit.conf_int(0.05)[0]
     assert abs(e.ci_low - low) < TOL and abs(e.ci_high - high) < TOL
     scores = [
@@ -99,11 +134,18 @@ def test_epochs_are_averaged_per_sample_first() -> None:
     assert abs(e.se - np.std(means, ddof=1) / np.sqrt(30)) < TOL
 
 
-def test_wilson_matches_statsmodels() -> None:
-    values = np.array([1.0] * 17 + [0.0] * 23)
+@pytest.mark.parametrize("successes", [0, 1, 3, 4, 17, 36, 39, 40])
+def test_binary_estimates_use_modified_wilson(successes: int) -> None:
+    """Wilson (statsmodels), with the exact Poisson bound for 1-3 successes or failures."""
+    values = np.array([1.0] * successes + [0.0] * (40 - successes))
     [e] = estimates(ScoreTable.from_columns(**table_of(values)), 0.05, set())
-    low, high = proportion_confint(17, 40, alpha=0.05, method="wilson")
-    assert abs(e.wilson_low - low) < TOL and abs(e.wilson_high - high) < TOL
+    low, high = proportion_confint(successes, 40, alpha=0.05, method="wilson")
+    if 1 <= successes <= 3:
+        low = min(low, sps.chi2.ppf(0.025, 2 * successes) / 80)
+    if 1 <= 40 - successes <= 3:
+        high = max(high, 1 - sps.chi2.ppf(0.025, 2 * (40 - successes)) / 80)
+    assert e.method == "wilson" and e.n_effective == 40
+    assert abs(e.ci_low - low) < TOL and abs(e.ci_high - high) < TOL
 
 
 @settings(max_examples=30, deadline=None)

@@ -1,135 +1,163 @@
-"""Simulation (small here, large in benchmarks/analysis.py): CI coverage and TOST error rate."""
+"""Seeded, bounded simulations (large ones: benchmarks/coverage.py): coverage and TOST errors."""
+
+import math
 
 import numpy as np
 import pytest
 
-from accord.analysis import ScoreTable, estimates, replications
+from accord.analysis import (
+    Design,
+    ScoreTable,
+    VarianceModel,
+    estimates,
+    replications,
+    samples_needed,
+)
+from accord.analysis._simulation import Scenario, coverage, scenarios, tost_rates
 
-REPS = 6000
+ALPHA = 0.05
+SCENARIOS = {s.name: s for s in scenarios()}
+SKEWED = [s for s in SCENARIOS.values() if "Beta" in s.name or "exponential" in s.name]
 
 
-def coded_table(
-    model: np.ndarray,
-    sample: np.ndarray,
-    value: np.ndarray,
-    cluster: np.ndarray | None = None,
-    partner: np.ndarray | None = None,
-    epoch: np.ndarray | None = None,
-) -> ScoreTable:
-    n = value.shape[0]
-    zeros = np.zeros(n, dtype=np.int64)
-    partner = zeros if partner is None else partner
-    levels = {
-        "task": ["t"],
-        "model": [str(i) for i in range(int(model.max()) + 1)],
-        "partner": [f"p{i}" for i in range(int(partner.max()) + 1)],
-        "scorer": ["s"],
-        "sample": [str(i) for i in range(int(sample.max()) + 1)],
-        "cluster": [str(i) for i in range(int(cluster.max()) + 1)] if cluster is not None else [],
-    }
-    return ScoreTable(
-        task=zeros,
-        model=model,
-        partner=partner,
-        scorer=zeros,
-        sample=sample,
-        epoch=np.ones(n, dtype=np.int64) if epoch is None else epoch,
-        value=value,
-        cluster=-np.ones(n, dtype=np.int64) if cluster is None else cluster,
-        levels=levels,
+def reps_for(scenario: Scenario) -> int:
+    return 4000 if scenario.kind == "estimate" else 3000 if scenario.benign else 800
+
+
+@pytest.mark.parametrize(
+    "name", [s.name for s in SCENARIOS.values() if s not in SKEWED], ids=lambda n: n
+)
+def test_95_percent_intervals_cover_at_least_93_percent(name: str) -> None:
+    scenario = SCENARIOS[name]
+    rate = coverage(scenario, reps_for(scenario), seed=2024)
+    assert rate >= 0.93, f"{name}: coverage {rate:.3f}"
+    if scenario.benign:
+        assert 0.94 <= rate <= 0.96, f"{name}: coverage {rate:.3f}"
+
+
+@pytest.mark.parametrize("name", [s.name for s in SKEWED], ids=lambda n: n)
+def test_skewed_small_samples_are_covered_as_documented_and_warned(name: str) -> None:
+    """The t interval (kept equal to scipy's) under-covers skewed scores at small n: the
+    documented table says by how much, and the result warns."""
+    scenario = SCENARIOS[name]
+    rate = coverage(scenario, 4000, seed=2024)
+    assert rate >= 0.84, f"{name}: coverage {rate:.3f}"
+    first, _ = scenario.draw(np.random.default_rng(1), 200)
+    n = first.values.shape[1]
+    table = ScoreTable(
+        np.zeros(200 * n, np.int64),
+        np.repeat(np.arange(200), n),
+        np.zeros(200 * n, np.int64),
+        np.zeros(200 * n, np.int64),
+        np.tile(np.arange(n), 200),
+        np.ones(200 * n, np.int64),
+        first.values.ravel(),
+        -np.ones(200 * n, np.int64),
+        {
+            "task": ["t"],
+            "model": [str(i) for i in range(200)],
+            "partner": ["p"],
+            "scorer": ["s"],
+            "sample": [str(i) for i in range(n)],
+            "cluster": [],
+        },
     )
-
-
-def coverage(table: ScoreTable, truth: float, clustered: bool) -> float:
-    rows = estimates(table, 0.05, {"t"} if clustered else set())
-    assert len(rows) == REPS
-    return float(np.mean([e.ci_low <= truth <= e.ci_high for e in rows]))
-
-
-def scenario(name: str, rng: np.random.Generator) -> tuple[ScoreTable, float, bool]:
-    if name == "continuous":
-        n = 30
-        model = np.repeat(np.arange(REPS), n)
-        return (
-            coded_table(model, np.tile(np.arange(n), REPS), rng.normal(0.5, 1.0, REPS * n)),
-            0.5,
-            False,
-        )
-    if name == "binary":
-        n = 200
-        model = np.repeat(np.arange(REPS), n)
-        return (
-            coded_table(
-                model, np.tile(np.arange(n), REPS), (rng.random(REPS * n) < 0.3).astype(float)
-            ),
-            0.3,
-            False,
-        )
-    if name == "clustered":
-        clusters, size = 20, 10
-        n = clusters * size
-        effects = np.repeat(rng.normal(0, 1, (REPS, clusters)), size, axis=1).ravel()
-        cluster = np.tile(np.repeat(np.arange(clusters), size), REPS)
-        model = np.repeat(np.arange(REPS), n)
-        return (
-            coded_table(
-                model, np.tile(np.arange(n), REPS), effects + rng.normal(0, 1, REPS * n), cluster
-            ),
-            0.0,
-            True,
-        )
-    n, epochs = 40, 4
-    sample_effect = np.repeat(rng.normal(0, 1, (REPS, n)), epochs, axis=1).ravel()
-    model = np.repeat(np.arange(REPS), n * epochs)
-    sample = np.tile(np.repeat(np.arange(n), epochs), REPS)
-    epoch = np.tile(np.arange(1, epochs + 1), REPS * n)
-    return (
-        coded_table(
-            model, sample, 1.0 + sample_effect + rng.normal(0, 1, REPS * n * epochs), epoch=epoch
-        ),
-        1.0,
-        False,
+    warned = np.mean(
+        [any("skewed" in w for w in e.warnings) for e in estimates(table, 0.05, set())]
     )
+    assert warned > 0.4
 
 
-@pytest.mark.parametrize("name", ["continuous", "binary", "clustered", "multi-epoch"])
-def test_95_percent_intervals_cover_the_truth_94_to_96_percent(name: str) -> None:
-    table, truth, clustered = scenario(name, np.random.default_rng(2024))
-    rate = coverage(table, truth, clustered)
-    assert 0.94 <= rate <= 0.96, f"{name}: coverage {rate:.3f}"
+MC = 3 * math.sqrt(ALPHA * (1 - ALPHA) / 500)  # three Monte Carlo standard errors
+
+
+@pytest.mark.parametrize("binary", [True, False], ids=["binary", "continuous"])
+@pytest.mark.parametrize("n", [36, 100, 500])
+@pytest.mark.parametrize("coupling", [0.9, 1.0])
+def test_tost_keeps_alpha_at_the_margin_and_at_zero(binary: bool, n: int, coupling: float) -> None:
+    at_margin = tost_rates(n, 0.05, coupling, binary, reps=500, seed=n)
+    assert at_margin["consistent"] <= ALPHA + MC, at_margin
+    at_zero = tost_rates(n, 0.0, coupling, binary, reps=500, seed=n + 1)
+    assert at_zero["inconsistent"] <= ALPHA + MC, at_zero
+
+
+def test_tost_finds_agreement_when_there_is_enough_data() -> None:
+    """Honest is not the same as useless: 500 closely agreeing samples are consistent."""
+    rates = tost_rates(500, 0.0, 0.98, True, reps=200, seed=5)
+    assert rates["consistent"] > 0.9
 
 
 def test_replications_without_manifests_are_not_assumed_comparable() -> None:
     rng = np.random.default_rng(7)
     n, reps = 50, 20
-    p = rng.random((reps, n))  # per-sample true rates, the same model at both partners
+    p = rng.random((reps, n))
     a = (rng.random((reps, n)) < p).astype(float)
     b = (rng.random((reps, n)) < p).astype(float)
     model = np.concatenate([np.repeat(np.arange(reps), n)] * 2)
     sample = np.concatenate([np.tile(np.arange(n), reps)] * 2)
     partner = np.repeat([0, 1], reps * n)
-    table = coded_table(model, sample, np.concatenate([a.ravel(), b.ravel()]), partner=partner)
+    zeros = np.zeros(model.size, np.int64)
+    table = ScoreTable(
+        zeros,
+        model,
+        partner,
+        zeros,
+        sample,
+        np.ones_like(zeros),
+        np.concatenate([a.ravel(), b.ravel()]),
+        -np.ones_like(zeros),
+        {
+            "task": ["t"],
+            "model": [str(i) for i in range(reps)],
+            "partner": ["p0", "p1"],
+            "scorer": ["s"],
+            "sample": [str(i) for i in range(n)],
+            "cluster": [],
+        },
+    )
     verdicts = [r.verdict for r in replications(table, {}, 0.05, 0.05, set())]
-    assert len(verdicts) == reps
-    assert set(verdicts) == {"deviation"}  # comparability cannot be checked without manifests
+    assert len(verdicts) == reps and set(verdicts) == {"deviation"}
 
 
-def test_tost_calls_identical_models_inconsistent_at_most_alpha() -> None:
-    from accord.analysis import tost
-
-    rng = np.random.default_rng(8)
-    n, reps, margin = 100, 4000, 0.05
-    p = rng.random((reps, n))
-    d = (rng.random((reps, n)) < p).astype(float) - (rng.random((reps, n)) < p).astype(float)
-    means, ses = d.mean(axis=1), d.std(axis=1, ddof=1) / np.sqrt(n)
-    verdicts = [
-        tost(float(m), float(s), n - 1, margin, 0.05)[1] for m, s in zip(means, ses, strict=True)
-    ]
-    assert verdicts.count("inconsistent") / reps <= 0.05
-    shifted = [
-        tost(float(m) + 0.5, float(s), n - 1, margin, 0.05)[1]
-        for m, s in zip(means, ses, strict=True)
-    ]
-    assert (
-        shifted.count("inconsistent") / reps > 0.95
-    )  # a real difference far beyond the margin is found
+@pytest.mark.parametrize(
+    ("delta", "sd", "cluster_size", "icc"), [(0.5, 0.5, 1, 0.0), (0.2, 0.5, 20, 0.05)]
+)
+def test_planned_samples_have_the_planned_power(
+    delta: float, sd: float, cluster_size: int, icc: float
+) -> None:
+    """Simulated power of the planned n, tested as the analysis will test, is 0.80 +- 0.03."""
+    model = VarianceModel(sd**2 / 2, 0.0, 0.0)  # paired-difference SD = sd
+    design = Design(float(cluster_size), 0.0, icc)
+    n = samples_needed(delta, 1, 0.05, 0.8, model, design)
+    if cluster_size > 1:
+        n = math.ceil(n / cluster_size) * cluster_size
+    reps = 3000
+    rng = np.random.default_rng(11)
+    clusters = n // cluster_size if cluster_size > 1 else n
+    label = np.repeat(np.arange(clusters), cluster_size) if cluster_size > 1 else np.arange(n)
+    effect = rng.normal(0, sd * math.sqrt(icc), (reps, clusters))[:, label]
+    d = delta + effect + rng.normal(0, sd * math.sqrt(1 - icc), (reps, n))
+    zeros = np.zeros(reps * n, np.int64)
+    table = ScoreTable(
+        zeros,
+        np.repeat(np.arange(reps), n),
+        zeros,
+        zeros,
+        np.tile(np.arange(n), reps),
+        np.ones_like(zeros),
+        d.ravel(),
+        np.tile(label, reps) if cluster_size > 1 else -np.ones_like(zeros),
+        {
+            "task": ["t"],
+            "model": [str(i) for i in range(reps)],
+            "partner": ["p"],
+            "scorer": ["s"],
+            "sample": [str(i) for i in range(n)],
+            "cluster": [str(i) for i in range(clusters)],
+        },
+    )
+    rows = estimates(table, 0.05, {"t"} if cluster_size > 1 else set())
+    power = np.mean([(e.ci_low or 0) > 0 for e in rows])
+    assert abs(power - 0.8) <= 0.03, f"n = {n}: simulated power {power:.3f}"
+    if cluster_size == 1:
+        assert n == 10  # statsmodels' TTestPower().solve_power(1.0, power=0.8) = 9.94

@@ -76,7 +76,7 @@ def _mutations() -> list[Any]:
         (set_path("analysis", "reproducibility_margin"), st.floats(0.001, 1.0)),
         (
             set_path("thresholds", 0, "when"),
-            st.sampled_from(["delta < -0.2", "ci_high < 0", "delta > 0.1"]),
+            st.sampled_from(["delta < -0.2", "delta < 0", "delta > 0.1"]),
         ),
         (set_path("disclosure", "default"), st.sampled_from(["samples", "transcripts"])),
         (set_path("embargo_until"), st.dates().map(lambda d: d.isoformat())),

@@ -8,20 +8,26 @@ from ._agreement import (
     percent_agreement,
 )
 from ._analyze import analyze
-from ._compare import Correction, adjust_p_values, comparisons
+from ._compare import Correction, adjust_p_values, comparisons, simultaneous_alpha
+from ._core import RunData
+from ._difference import Difference, IntervalMethod, difference
 from ._errors import AnalysisError
 from ._estimates import estimates
 from ._findings import findings, judge
 from ._load import load_runs, log_rows, score_metrics
 from ._power import (
+    Design,
     VarianceModel,
+    cluster_design,
     equivalence_margin,
     minimum_detectable_difference,
     pilot_assumptions,
+    power,
     samples_for_margin,
     samples_needed,
+    tost_power,
 )
-from ._reproduce import replications, tost
+from ._reproduce import equivalence, replications, tost
 from ._results import (
     Agreement,
     AnalysisResult,
@@ -39,10 +45,14 @@ __all__ = [
     "AnalysisResult",
     "Comparison",
     "Correction",
+    "Design",
+    "Difference",
     "Estimate",
     "Finding",
     "Interval",
+    "IntervalMethod",
     "Replication",
+    "RunData",
     "ScoreRow",
     "ScoreTable",
     "VarianceModel",
@@ -50,8 +60,11 @@ __all__ = [
     "agreement_between",
     "agreements",
     "analyze",
+    "cluster_design",
     "cohen_kappa",
     "comparisons",
+    "difference",
+    "equivalence",
     "equivalence_margin",
     "estimates",
     "findings",
@@ -62,10 +75,13 @@ __all__ = [
     "minimum_detectable_difference",
     "percent_agreement",
     "pilot_assumptions",
+    "power",
     "replications",
     "samples_for_margin",
     "samples_needed",
     "score_metrics",
     "score_to_float",
+    "simultaneous_alpha",
     "tost",
+    "tost_power",
 ]

@@ -1,6 +1,6 @@
 """Agreement between two graders: percent agreement, Cohen's kappa, Krippendorff's alpha."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -74,21 +74,28 @@ def krippendorff_alpha(confusion: FloatArray, level: str) -> FloatArray:
 
 
 def agreement_between(
-    a_values: FloatArray, b_values: FloatArray, alpha: float, resamples: int = BOOTSTRAP_RESAMPLES
+    a_values: FloatArray,
+    b_values: FloatArray,
+    alpha: float,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    units: IntArray | None = None,
 ) -> dict[str, Interval]:
-    """Agreement statistics with percentile bootstrap intervals (items resampled, fixed seed).
+    """Agreement statistics with percentile bootstrap intervals (fixed seed).
 
-    Categories are the distinct values of both graders, ordered numerically (which is what the
-    ordinal alpha uses).
+    The bootstrap resamples `units` (e.g. the sample, or the cluster, of each graded item:
+    epochs of one sample are not independent items); each item by default. Categories are
+    the distinct values of both graders, ordered numerically (as the ordinal alpha uses).
     """
     categories, codes = np.unique(np.concatenate([a_values, b_values]), return_inverse=True)
     n = a_values.shape[0]
     a, b = codes[:n].astype(np.int64), codes[n:].astype(np.int64)
     k = max(int(categories.shape[0]), 2)
     point = _confusion(a, b, k)
+    _, unit = np.unique(np.arange(n) if units is None else units, return_inverse=True)
+    m = int(unit.max()) + 1
     rng = np.random.default_rng(BOOTSTRAP_SEED)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(np.float64)
-    boot = _confusion(a, b, k, weights)
+    draws = rng.multinomial(m, np.full(m, 1.0 / m), size=resamples).astype(np.float64)
+    boot = _confusion(a, b, k, draws[:, unit])
     statistics: dict[str, Callable[[FloatArray], FloatArray]] = {
         "percent": percent_agreement,
         "kappa": cohen_kappa,
@@ -111,15 +118,27 @@ def agreement_between(
     return out
 
 
-def agreements(table: ScoreTable, alpha: float) -> list[Agreement]:
-    """Agreement for every pair of scorers that graded the same samples of one run."""
+def agreements(
+    table: ScoreTable,
+    alpha: float,
+    graders: Mapping[str, Sequence[str]],
+    clustered_tasks: Collection[str] = (),
+) -> list[Agreement]:
+    """Agreement for each pair of a task's declared graders (the same construct) per run.
+
+    Items are the sample-epochs both graders scored; the bootstrap resamples samples, or
+    clusters for a clustered task. Scorers not declared as graders of a task are never
+    compared: two metrics of one scorer are two measures, not two graders.
+    """
     run, first = combine(table.task, table.model, table.partner)
     out = []
     for r, row in enumerate(first):
+        task = table.label("task", int(table.task[row]))
+        declared = [table.code("scorer", name) for name in graders.get(task, [])]
+        codes = [c for c in declared if c is not None]
         in_run = run == r
-        scorers = np.unique(table.scorer[in_run])
-        for i, sa in enumerate(scorers):
-            for sb in scorers[i + 1 :]:
+        for i, sa in enumerate(codes):
+            for sb in codes[i + 1 :]:
                 item_a = in_run & (table.scorer == sa)
                 item_b = in_run & (table.scorer == sb)
                 key_a = table.sample[item_a] * 100_000 + table.epoch[item_a]
@@ -127,15 +146,24 @@ def agreements(table: ScoreTable, alpha: float) -> list[Agreement]:
                 shared, ia, ib = np.intersect1d(key_a, key_b, return_indices=True)
                 if shared.size < 2:
                     continue
-                stats = agreement_between(table.value[item_a][ia], table.value[item_b][ib], alpha)
+                units = (
+                    table.cluster[item_a][ia]
+                    if task in clustered_tasks
+                    else table.sample[item_a][ia]
+                )
+                stats = agreement_between(
+                    table.value[item_a][ia], table.value[item_b][ib], alpha, units=units
+                )
                 out.append(
                     Agreement(
-                        task=table.label("task", int(table.task[row])),
+                        task=task,
                         model=table.label("model", int(table.model[row])),
                         partner=table.label("partner", int(table.partner[row])),
                         grader_a=table.label("scorer", int(sa)),
                         grader_b=table.label("scorer", int(sb)),
                         n=int(shared.size),
+                        resampled=f"{'clusters' if task in clustered_tasks else 'samples'} "
+                        f"({np.unique(units).size})",
                         **stats,
                     )
                 )

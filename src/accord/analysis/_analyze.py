@@ -28,7 +28,8 @@ def analyze(
     Args:
         table: The scores.
         protocol: Gives alpha, comparisons, the reproducibility margin, the correction,
-            cluster keys and thresholds. Without it: estimates, replications and agreement.
+            cluster keys, declared graders and thresholds. Without it: estimates and
+            replications.
         manifests: Run manifests per partner, for comparability checks.
         correction: Overrides the protocol's multiple-testing correction.
     """
@@ -37,18 +38,19 @@ def analyze(
     margin = protocol.analysis.reproducibility_margin if protocol else DEFAULT_MARGIN
     method: Correction = correction or (protocol.analysis.correction if protocol else "holm")
     clustered = {t.id for t in protocol.tasks if t.cluster} if protocol else set()
+    graders = {t.id: t.graders for t in protocol.tasks if t.graders} if protocol else {}
     reproduced = replications(table, manifests, margin, alpha, clustered)
     deviating = {(r.task, r.model) for r in reproduced if r.verdict == "deviation"}
     poolable = {(r.task, r.model) for r in reproduced} - deviating
     estimated = estimates(table, alpha, clustered, poolable)
     pairs = [tuple(pair) for pair in protocol.analysis.comparisons] if protocol else []
-    compared = comparisons(table, pairs, alpha, clustered, method)  # type: ignore[arg-type]
+    compared = comparisons(table, pairs, alpha, clustered, method, deviating)  # type: ignore[arg-type]
     found = findings(protocol, estimated, compared, alpha) if protocol else []
     return AnalysisResult(
         alpha=alpha,
         estimates=estimated,
         comparisons=compared,
         replications=reproduced,
-        agreements=agreements(table, alpha),
+        agreements=agreements(table, alpha, graders, clustered),
         findings=found,
     )

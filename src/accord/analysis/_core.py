@@ -3,8 +3,10 @@
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
+from ._intervals import cr2_bell_mccaffrey
 from ._table import FloatArray, IntArray, ScoreTable
 
 
@@ -24,13 +26,17 @@ def combine(*codes: IntArray) -> tuple[IntArray, IntArray]:
 
 @dataclass(frozen=True)
 class Units:
-    """Per (group, sample) means over epochs (and over whatever else shares the unit)."""
+    """Per (group, sample) means over epochs (and over whatever else shares the unit).
+
+    `binary` is True where every raw score of the unit is 0 or 1.
+    """
 
     group: IntArray
     sample: IntArray
     cluster: IntArray
     mean: FloatArray
     count: IntArray
+    binary: npt.NDArray[np.bool_]
 
 
 def unit_means(group: IntArray, sample: IntArray, value: FloatArray, cluster: IntArray) -> Units:
@@ -38,26 +44,30 @@ def unit_means(group: IntArray, sample: IntArray, value: FloatArray, cluster: In
     ids, first = combine(group, sample)
     count = np.bincount(ids)
     total = np.bincount(ids, weights=value)
-    return Units(group[first], sample[first], cluster[first], total / count, count)
+    other = np.bincount(ids, weights=((value != 0) & (value != 1)).astype(np.float64))
+    return Units(group[first], sample[first], cluster[first], total / count, count, other == 0)
 
 
 @dataclass(frozen=True)
 class GroupStats:
-    """Mean, standard error and degrees of freedom per group (arrays indexed by group)."""
+    """Mean, standard error and degrees of freedom per group (arrays indexed by group).
+
+    `sizes_cv` is the coefficient of variation of the cluster sizes (0 when unclustered).
+    """
 
     n: IntArray
     mean: FloatArray
     se: FloatArray
     df: FloatArray
     clusters: IntArray
+    sizes_cv: FloatArray
 
 
 def group_stats(units: Units, n_groups: int, clustered: np.ndarray) -> GroupStats:
-    """Mean and CLT standard error per group; clustered SE where `clustered[group]`.
+    """Mean and standard error per group; CR2 with Bell-McCaffrey df where `clustered[group]`.
 
-    Unclustered: SE = sd(ddof=1) / sqrt(n), df = n - 1. Clustered (Inspect's `stderr(cluster=)`
-    and statsmodels' cluster-robust OLS on a constant): SE = sqrt(C/(C-1) * sum_c e_c^2) / n,
-    with e_c the sum of deviations from the mean in cluster c, df = C - 1.
+    Unclustered: SE = sd(ddof=1) / sqrt(n), df = n - 1 (the CLT standard error).
+    Clustered: see `cr2_bell_mccaffrey`.
     """
     g = units.group
     n = np.bincount(g, minlength=n_groups)
@@ -69,45 +79,36 @@ def group_stats(units: Units, n_groups: int, clustered: np.ndarray) -> GroupStat
         se = np.sqrt(ss / (n - 1) / safe_n)
     df = (n - 1).astype(np.float64)
     clusters = np.zeros(n_groups, dtype=np.int64)
+    sizes_cv = np.zeros(n_groups)
     in_clustered = clustered[g]
     if np.any(in_clustered):
         cg, cc, cr = g[in_clustered], units.cluster[in_clustered], resid[in_clustered]
         ids, first = combine(cg, cc)
-        sums = np.bincount(ids, weights=cr)
+        cse, cdf, count = cr2_bell_mccaffrey(cg, ids, cr, n_groups)
+        sizes = np.bincount(ids).astype(np.float64)
         owner = cg[first]
-        count = np.bincount(owner, minlength=n_groups)
-        sq = np.bincount(owner, weights=sums**2, minlength=n_groups)
+        size_mean = np.bincount(owner, weights=sizes, minlength=n_groups) / np.maximum(count, 1)
+        size_sq = np.bincount(owner, weights=sizes**2, minlength=n_groups) / np.maximum(count, 1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            cse = np.sqrt(sq * count / (count - 1)) / safe_n
+            cv = np.sqrt(np.maximum(size_sq - size_mean**2, 0)) / size_mean
         mask = clustered & (n > 0)
         se = np.where(mask, cse, se)
-        df = np.where(mask, (count - 1).astype(np.float64), df)
+        df = np.where(mask, cdf, df)
         clusters = np.where(mask, count, 0)
+        sizes_cv = np.where(mask, np.nan_to_num(cv), 0.0)
     se = np.where(n > 1, se, np.nan)
-    return GroupStats(n, mean, se, df, clusters)
+    return GroupStats(n, mean, se, df, clusters, sizes_cv)
 
 
-def t_interval(
-    mean: FloatArray, se: FloatArray, df: FloatArray, alpha: float
-) -> tuple[FloatArray, FloatArray]:
-    """Two-sided (1 - alpha) t interval; NaN where df < 1 or SE is undefined."""
-    with np.errstate(invalid="ignore"):
-        q = stats.t.ppf(1 - alpha / 2, np.where(df >= 1, df, np.nan))
-    half = q * se
-    return mean - half, mean + half
+RESOLUTION = 1e-12
+"""Relative spread below which values count as equal (floating-point noise, not data)."""
 
 
-def wilson_interval(
-    successes: FloatArray, n: FloatArray, alpha: float
-) -> tuple[FloatArray, FloatArray]:
-    """Wilson score interval for binomial proportions."""
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = successes / n
-        denominator = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denominator
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return centre - half, centre + half
+def all_equal(values: FloatArray) -> bool:
+    """Whether the values are equal up to floating-point noise."""
+    if values.size == 0:
+        return True
+    return float(np.ptp(values)) <= RESOLUTION * max(1.0, float(np.max(np.abs(values))))
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,12 @@ class MeanStats:
     mean: float
     se: float
     df: float
+    clusters: int = 0
+    sizes_cv: float = 0.0
 
 
 def vector_stats(values: FloatArray, cluster: IntArray | None = None) -> MeanStats:
-    """Mean and (clustered) CLT standard error of one vector, as `group_stats` computes them."""
+    """Mean and (clustered) standard error of one vector, as `group_stats` computes them."""
     n = int(values.shape[0])
     group = np.zeros(n, dtype=np.int64)
     units = Units(
@@ -130,9 +133,17 @@ def vector_stats(values: FloatArray, cluster: IntArray | None = None) -> MeanSta
         cluster if cluster is not None else -np.ones(n, np.int64),
         values,
         np.ones(n, np.int64),
+        np.ones(n, bool),
     )
-    result = group_stats(units, 1, np.array([cluster is not None]))
-    return MeanStats(n, float(result.mean[0]), float(result.se[0]), float(result.df[0]))
+    r = group_stats(units, 1, np.array([cluster is not None]))
+    return MeanStats(
+        n,
+        float(r.mean[0]),
+        float(r.se[0]),
+        float(r.df[0]),
+        int(r.clusters[0]),
+        float(r.sizes_cv[0]),
+    )
 
 
 def paired_units(
@@ -147,18 +158,35 @@ def welch(a: MeanStats, b: MeanStats) -> MeanStats:
     """Difference of two independent means (a - b), Welch-Satterthwaite degrees of freedom."""
     va, vb = a.se**2, b.se**2
     se = float(np.sqrt(va + vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = float((va + vb) ** 2 / (va**2 / a.df + vb**2 / b.df))
-    return MeanStats(a.n + b.n, a.mean - b.mean, se, df)
+    denominator = va**2 / a.df + vb**2 / b.df if a.df > 0 and b.df > 0 else 0.0
+    df = float((va + vb) ** 2 / denominator) if denominator > 0 else float("nan")
+    return MeanStats(a.n + b.n, a.mean - b.mean, se, df, a.clusters + b.clusters)
 
 
 def t_p_value(mean: float, se: float, df: float) -> float | None:
-    """Two-sided p-value of the t test of mean = 0."""
-    if not (np.isfinite(se) and np.isfinite(df)) or df < 1:
+    """Two-sided p-value of the t test of mean = 0 (None when the SE is 0 or undefined)."""
+    if not (np.isfinite(se) and np.isfinite(df)) or df <= 0 or se == 0:
         return None
-    if se == 0:
-        return 1.0 if mean == 0 else 0.0
     return float(2 * stats.t.sf(abs(mean / se), df))
+
+
+@dataclass(frozen=True)
+class RunData:
+    """Per-sample data of one run or of pooled runs.
+
+    Attributes:
+        samples: Sample codes (sorted, unique).
+        means: Per-sample means over epochs (and partners when pooled).
+        clusters: Cluster code per sample (-1 when none).
+        counts: Raw scores per sample.
+        binary: Every raw score is 0 or 1.
+    """
+
+    samples: IntArray
+    means: FloatArray
+    clusters: IntArray
+    counts: IntArray
+    binary: bool
 
 
 @dataclass(frozen=True)
@@ -169,16 +197,20 @@ class RunUnits:
     runs: dict[tuple[int, int, int, int], int]
     bounds: IntArray
 
-    def of(
-        self, task: int, model: int, scorer: int, partner: int
-    ) -> tuple[IntArray, FloatArray, IntArray] | None:
-        """(samples, means, clusters) of one run, or None when it was not run."""
+    def of(self, task: int, model: int, scorer: int, partner: int) -> RunData | None:
+        """The per-sample data of one run, or None when it was not run."""
         run = self.runs.get((task, model, scorer, partner))
         if run is None:
             return None
         lo, hi = int(self.bounds[run]), int(self.bounds[run + 1])
         u = self.units
-        return u.sample[lo:hi], u.mean[lo:hi], u.cluster[lo:hi]
+        return RunData(
+            u.sample[lo:hi],
+            u.mean[lo:hi],
+            u.cluster[lo:hi],
+            u.count[lo:hi],
+            bool(np.all(u.binary[lo:hi])),
+        )
 
 
 def run_units(table: ScoreTable) -> RunUnits:
@@ -194,63 +226,20 @@ def run_units(table: ScoreTable) -> RunUnits:
     return RunUnits(units, keys, bounds)
 
 
-def pool(
-    parts: list[tuple[IntArray, FloatArray, IntArray]],
-) -> tuple[IntArray, FloatArray, IntArray]:
-    """Average per-sample means over several runs (e.g. partners): (samples, means, clusters)."""
+def pool(parts: list[RunData]) -> RunData:
+    """Average per-sample means over several runs (e.g. partners)."""
     if len(parts) == 1:
         return parts[0]
-    samples = np.concatenate([p[0] for p in parts])
-    means = np.concatenate([p[1] for p in parts])
-    clusters = np.concatenate([p[2] for p in parts])
+    samples = np.concatenate([p.samples for p in parts])
+    means = np.concatenate([p.means for p in parts])
+    counts = np.concatenate([p.counts for p in parts])
     unique, first, inverse = np.unique(samples, return_index=True, return_inverse=True)
     pooled = np.bincount(inverse, weights=means) / np.bincount(inverse)
-    return unique.astype(np.int64), pooled, clusters[first]
-
-
-RunData = tuple[IntArray, FloatArray, IntArray]
-"""(sample codes, per-sample means, cluster codes) of one run or pooled runs."""
-
-
-@dataclass(frozen=True)
-class Difference:
-    """a - b: paired on shared samples, or Welch on independent means when none are shared."""
-
-    stats: MeanStats
-    paired: bool
-    shared: int
-    ci_low: float | None
-    ci_high: float | None
-
-    @property
-    def se(self) -> float | None:
-        """The standard error, when defined."""
-        return self.stats.se if np.isfinite(self.stats.se) else None
-
-    @property
-    def df(self) -> float | None:
-        """The degrees of freedom, when the standard error is defined."""
-        return self.stats.df if np.isfinite(self.stats.se) else None
-
-
-def difference(a: RunData, b: RunData, clustered: bool, alpha: float) -> Difference:
-    """The difference of two runs' per-sample means with its two-sided (1 - alpha) interval."""
-    (sa, ma, ca), (sb, mb, cb) = a, b
-    shared, xa, xb = paired_units(sa, ma, sb, mb)
-    if shared.size:
-        cluster = ca[np.isin(sa, shared, assume_unique=True)] if clustered else None
-        stats = vector_stats(xa - xb, cluster)
-    else:
-        stats = welch(
-            vector_stats(ma, ca if clustered else None), vector_stats(mb, cb if clustered else None)
-        )
-    low, high = t_interval(
-        np.array([stats.mean]), np.array([stats.se]), np.array([stats.df]), alpha
-    )
-    return Difference(
-        stats,
-        bool(shared.size),
-        int(shared.size),
-        float(low[0]) if np.isfinite(low[0]) else None,
-        float(high[0]) if np.isfinite(high[0]) else None,
+    clusters = np.concatenate([p.clusters for p in parts])[first]
+    return RunData(
+        unique.astype(np.int64),
+        pooled,
+        clusters,
+        np.bincount(inverse, weights=counts).astype(np.int64),
+        all(p.binary for p in parts),
     )

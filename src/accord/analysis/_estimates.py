@@ -3,11 +3,18 @@
 from collections.abc import Collection
 
 import numpy as np
+from scipy import stats
 
-from ._core import Units, combine, group_stats, t_interval, unit_means, wilson_interval
+from ._core import RESOLUTION, GroupStats, Units, combine, group_stats, unit_means
+from ._difference import IntervalMethod
 from ._errors import AnalysisError
+from ._intervals import effective_n, quantile, wilson
 from ._results import Estimate
 from ._table import FloatArray, IntArray, ScoreTable
+
+FEW_CLUSTERS = 10
+UNEQUAL_CV = 0.5
+SKEWED, SKEWED_N = 1.0, 100
 
 
 def check_clusters(table: ScoreTable, units: Units, clustered: np.ndarray, tasks: IntArray) -> None:
@@ -57,26 +64,19 @@ def _estimate_groups(
     units = unit_means(group, table.sample, table.value, table.cluster)
     check_clusters(table, units, clustered, task_of)
     result = group_stats(units, n_groups, clustered)
-    low, high = t_interval(result.mean, result.se, result.df, alpha)
-    binary = (
-        np.bincount(
-            units.group,
-            weights=((units.mean != 0) & (units.mean != 1)).astype(float),
-            minlength=n_groups,
-        )
-        == 0
-    )
-    successes = np.asarray(
-        np.bincount(units.group, weights=units.mean, minlength=n_groups), dtype=np.float64
-    )
-    sample_counts: FloatArray = result.n.astype(np.float64)
-    w_low, w_high = wilson_interval(successes, sample_counts, alpha)
+    binary = np.bincount(units.group, weights=~units.binary, minlength=n_groups) == 0
+    raw_counts = np.bincount(group, minlength=n_groups).astype(np.float64)
+    low, high, n_eff = _intervals(result, binary, clustered, raw_counts, alpha)
+    zero_width = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))
+    skew = _skewness(units, result.mean, n_groups)
     partner_sets = _partners_per_group(table, group, n_groups)
     out = []
     for g in range(n_groups):
         row = int(first[g])
         n = int(result.n[g])
         se = _finite(result.se[g])
+        clusters = int(result.clusters[g]) if clustered[g] else None
+        method: IntervalMethod = "wilson" if binary[g] else "cr2-bm" if clustered[g] else "t"
         out.append(
             Estimate(
                 task=table.label("task", int(table.task[row])),
@@ -90,14 +90,80 @@ def _estimate_groups(
                 ci_low=_finite(low[g]),
                 ci_high=_finite(high[g]),
                 df=_finite(result.df[g]) if se is not None else None,
-                method="clustered" if clustered[g] else "clt",
-                clusters=int(result.clusters[g]) if clustered[g] else None,
-                wilson_low=float(w_low[g]) if binary[g] else None,
-                wilson_high=float(w_high[g]) if binary[g] else None,
-                note=_note(n, se, int(result.clusters[g]) if clustered[g] else None),
+                method=method,
+                ci_level=1 - alpha,
+                binary=bool(binary[g]),
+                n_effective=_finite(n_eff[g]) if binary[g] else None,
+                clusters=clusters,
+                warnings=cluster_warnings(clusters, float(result.sizes_cv[g]))
+                + _skew_warning(n, float(skew[g]), bool(binary[g] or clustered[g])),
+                note=_note(n, bool(zero_width[g]), clusters, bool(binary[g])),
             )
         )
     return out
+
+
+def _intervals(
+    result: GroupStats,
+    binary: np.ndarray,
+    clustered: np.ndarray,
+    raw_counts: FloatArray,
+    alpha: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Wilson on effective counts for binary groups, t (BM df when clustered) otherwise."""
+    with np.errstate(invalid="ignore"):
+        t_q = stats.t.ppf(1 - alpha / 2, np.where(result.df > 0, result.df, np.nan))
+    half = t_q * result.se
+    zero = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))  # all scores equal
+    t_low = np.where(zero, np.nan, result.mean - half)
+    t_high = np.where(zero, np.nan, result.mean + half)
+    p = result.mean
+    n_min = np.where(clustered, result.clusters, result.n).astype(np.float64)
+    n_eff = effective_n(p * (1 - p), result.se, n_min, raw_counts)
+    q = quantile(alpha, np.where(clustered, result.df, np.nan))  # normal when unclustered
+    w_low, w_high = wilson(p * n_eff, n_eff, q)
+    usable = binary & (result.n > 1) & ~(clustered & (result.clusters < 2))
+    low = np.where(binary, np.where(usable, w_low, np.nan), t_low)
+    high = np.where(binary, np.where(usable, w_high, np.nan), t_high)
+    return low, high, n_eff
+
+
+def _skewness(units: Units, mean: FloatArray, n_groups: int) -> FloatArray:
+    """Sample skewness of the per-sample means of each group."""
+    resid = units.mean - mean[units.group]
+    n = np.maximum(np.bincount(units.group, minlength=n_groups), 1)
+    m2 = np.bincount(units.group, weights=resid**2, minlength=n_groups) / n
+    m3 = np.bincount(units.group, weights=resid**3, minlength=n_groups) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        skew: FloatArray = np.nan_to_num(m3 / m2**1.5)
+    return skew
+
+
+def _skew_warning(n: int, skew: float, exempt: bool) -> list[str]:
+    if exempt or n >= SKEWED_N or abs(skew) <= SKEWED:
+        return []
+    return [
+        f"skewed scores (skewness {skew:.1f}) from {n} samples: the t interval may cover less "
+        "than its level (see the coverage table in docs/methodology.md); run more samples"
+    ]
+
+
+def cluster_warnings(clusters: int | None, sizes_cv: float) -> list[str]:
+    """Warnings about clustered inference that rests on few or very unequal clusters."""
+    if clusters is None or clusters < 2:
+        return []
+    warnings = []
+    if clusters < FEW_CLUSTERS:
+        warnings.append(
+            f"only {clusters} clusters: clustered intervals rest on few independent units "
+            f"(CR2 with Bell-McCaffrey df is used); {FEW_CLUSTERS} or more are advised"
+        )
+    if sizes_cv > UNEQUAL_CV:
+        warnings.append(
+            f"very unequal cluster sizes (coefficient of variation {sizes_cv:.2f}): "
+            "the largest clusters dominate; intervals may be wider than expected"
+        )
+    return warnings
 
 
 def _partners_per_group(table: ScoreTable, group: np.ndarray, n_groups: int) -> list[list[str]]:
@@ -108,13 +174,18 @@ def _partners_per_group(table: ScoreTable, group: np.ndarray, n_groups: int) -> 
     return [sorted(s) for s in sets]
 
 
-def _note(n: int, se: float | None, clusters: int | None) -> str | None:
+def _note(n: int, equal: bool, clusters: int | None, binary: bool) -> str | None:
     if n == 1:
         return "one sample: no standard error or interval; run more samples"
     if clusters is not None and clusters < 2:
         return "one cluster: no clustered standard error; check the cluster key"
-    if se == 0:
-        return "all scores are equal: the standard error is 0 and the interval has no width"
+    if equal and binary:
+        return "all scores are equal: the Wilson score interval bounds the rate"
+    if equal:
+        return (
+            "all scores are equal: the spread of a non-binary score is unknown, so there is "
+            "no interval and no verdict"
+        )
     return None
 
 

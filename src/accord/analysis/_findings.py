@@ -1,33 +1,51 @@
-"""Findings: protocol thresholds judged on whole confidence intervals, never on points alone."""
+"""Findings: protocol thresholds judged on whole (adjusted) intervals, never on points alone."""
 
-from collections.abc import Sequence
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from ..protocol import Condition, Protocol, Threshold, evaluate_when, parse_when
+from ..protocol import Condition, Protocol, Threshold, evaluate_when, parse_when, when_variables
 from ..protocol._when import BoolOp, Not
 from ..protocol._when import Comparison as WhenComparison
 from ._results import Comparison, Estimate, Finding, FindingStatus
 
 
-def judge(
-    condition: Condition, variable: str, low: float, high: float, fixed: dict[str, float]
-) -> FindingStatus:
-    """Judge a condition over a whole interval of `variable` (other variables at `fixed`).
+def judge(condition: Condition, intervals: Mapping[str, tuple[float, float]]) -> FindingStatus:
+    """Judge a condition over the whole box of its variables' intervals.
 
-    `supported` if it holds for every value in [low, high], `not supported` if for none,
-    `inconclusive` otherwise. The condition's truth is constant between its constants, so
-    probing the ends, the constants inside and the midpoints between them is exact.
+    `supported` if it holds at every point of the box, `not supported` if at none,
+    `inconclusive` otherwise. The truth is constant between a variable's constants, so probing
+    each interval's ends, the constants inside and the midpoints between them is exact.
     """
-    cuts = sorted({c for c in _constants(condition, variable) if low < c < high})
-    points = sorted({low, high, *cuts})
-    probes = points + [(a + b) / 2 for a, b in pairwise(points)]
-    truths = {evaluate_when(condition, {**fixed, variable: p}) for p in probes}
+    names = sorted(intervals)
+    axes = []
+    for name in names:
+        low, high = intervals[name]
+        cuts = {c for c in _constants(condition, name) if low < c < high}
+        points = sorted({low, high, *cuts})
+        axes.append(points + [(a + b) / 2 for a, b in pairwise(points)])
+    truths = {
+        evaluate_when(condition, dict(zip(names, probe, strict=True)))
+        for probe in itertools.product(*axes)
+    }
     if truths == {True}:
         return "supported"
     if truths == {False}:
         return "not supported"
     return "inconclusive"
+
+
+@dataclass(frozen=True)
+class _Quantity:
+    value: float
+    low: float | None
+    high: float | None
+    level: float
+    n: int
+    partners: list[str]
 
 
 def findings(
@@ -36,7 +54,11 @@ def findings(
     comparisons: Sequence[Comparison],
     alpha: float,
 ) -> list[Finding]:
-    """Evaluate every threshold of the protocol against the pooled analysis."""
+    """Evaluate every threshold of the protocol against the pooled analysis.
+
+    `delta` is judged on the comparison's simultaneous interval (matching the correction of
+    its cited adjusted p-value), `estimate` and `reference` on their estimates' intervals.
+    """
     return [_finding(t, estimates, comparisons, alpha) for t in protocol.thresholds]
 
 
@@ -65,59 +87,98 @@ def _finding(
             base, f"metric '{threshold.metric}' matches none of the scorers {', '.join(scorers)}"
         )
     condition = parse_when(threshold.when)
-    own = _pooled_estimate(estimates, threshold.task, threshold.model, scorer)
-    fixed = {"estimate": own.mean if own else float("nan")}
+    quantities: dict[str, _Quantity | None] = {}
     extra = ""
-    if threshold.compare_to is not None:
-        row = _pooled_comparison(comparisons, threshold, scorer)
-        if row is None:
-            return _no_data(
-                base,
-                f"no comparison of {threshold.model} with {threshold.compare_to} on "
-                f"{threshold.task}; add it to analysis.comparisons",
-            )
-        reference = _pooled_estimate(estimates, threshold.task, threshold.compare_to, scorer)
-        fixed["reference"] = reference.mean if reference else float("nan")
-        variable, value, low, high, partners = (
-            "delta",
-            row.delta,
-            row.ci_low,
-            row.ci_high,
-            row.partners,
+    for variable in sorted(when_variables(condition)):
+        if variable == "delta":
+            row = _pooled_comparison(comparisons, threshold, scorer)
+            quantities[variable] = _of_comparison(row, alpha) if row else None
+            extra = _p_text(row) if row else ""
+        else:
+            model = threshold.model if variable == "estimate" else threshold.compare_to
+            own = _pooled_estimate(estimates, threshold.task, model or "", scorer)
+            quantities[variable] = _of_estimate(own) if own else None
+    missing = sorted(k for k, q in quantities.items() if q is None)
+    if missing:
+        return _no_data(
+            base,
+            f"no {', '.join(missing)} for {threshold.model} on {threshold.task} ({scorer})"
+            + ("; add the pair to analysis.comparisons" if "delta" in missing else ""),
         )
-        extra = _p_text(row)
-    else:
-        if own is None:
-            return _no_data(base, "no estimate for this model and task")
-        variable, value, low, high, partners = (
-            "estimate",
-            own.mean,
-            own.ci_low,
-            own.ci_high,
-            own.partners,
-        )
-    values = {"value": value, "partners": partners}
-    if low is None or high is None:
-        evidence = (
-            f"{variable} = {value:.3f} has no interval (too few samples); "
-            "a point estimate alone supports nothing"
+    present = {k: q for k, q in quantities.items() if q is not None}
+    main_name = "delta" if "delta" in present else sorted(present)[0]
+    main = present[main_name]
+    values = {"value": main.value, "partners": main.partners}
+    without = sorted(k for k, q in present.items() if q.low is None or q.high is None)
+    if without:
+        why = (
+            f"{', '.join(without)} has no interval (one sample, or all scores equal for a "
+            "non-binary score): a point value alone supports nothing"
         )
         return Finding(
-            **base, **values, status="inconclusive", ci_low=None, ci_high=None, evidence=evidence
+            **base,
+            **values,
+            status="inconclusive",
+            ci_low=None,
+            ci_high=None,
+            evidence=why,
+            reason=why,
         )
-    fixed.update({variable: value, "ci_low": low, "ci_high": high})
+    intervals = {
+        k: (q.low, q.high) for k, q in present.items() if q.low is not None and q.high is not None
+    }
+    status = judge(condition, intervals)
     evidence = (
-        f"{variable} = {value:.3f}, {1 - alpha:.0%} CI [{low:.3f}, {high:.3f}] "
-        f"({scorer}; partners {', '.join(partners)}){extra}"
+        "; ".join(
+            f"{k} = {q.value:.3f}, {q.level:.1%} CI [{q.low:.3f}, {q.high:.3f}]"
+            for k, q in sorted(present.items())
+        )
+        + f" ({scorer}; partners {', '.join(main.partners)}){extra}"
     )
+    reason: str | None = None
+    needed: int | None = None
+    if status == "inconclusive":
+        reason = "the interval straddles the threshold"
+        needed = _needed(condition, main_name, main) if len(present) == 1 else None
+        if needed:
+            reason += f"; about {needed} samples would decide it"
     return Finding(
         **base,
         **values,
-        status=judge(condition, variable, low, high, fixed),
-        ci_low=low,
-        ci_high=high,
+        status=status,
+        ci_low=main.low,
+        ci_high=main.high,
+        ci_level=main.level,
         evidence=evidence,
+        reason=reason,
+        needed_n=needed,
     )
+
+
+def _of_comparison(row: Comparison, alpha: float) -> _Quantity:
+    if row.adjusted_level is not None:
+        low, high, level = row.adjusted_ci_low, row.adjusted_ci_high, row.adjusted_level
+    else:
+        low, high, level = row.ci_low, row.ci_high, 1 - alpha
+    return _Quantity(row.delta, low, high, level, row.n, row.partners)
+
+
+def _of_estimate(row: Estimate) -> _Quantity:
+    return _Quantity(row.mean, row.ci_low, row.ci_high, row.ci_level, row.n, row.partners)
+
+
+def _needed(condition: Condition, name: str, q: _Quantity) -> int | None:
+    """About how many samples would shrink the interval off the nearest threshold constant."""
+    assert q.low is not None and q.high is not None
+    constants = [c for c in _constants(condition, name) if q.low <= c <= q.high]
+    if not constants:
+        return None
+    nearest = min(constants, key=lambda c: abs(c - q.value))
+    gap = abs(nearest - q.value)
+    reach = (q.high - q.value) if nearest >= q.value else (q.value - q.low)
+    if gap == 0 or q.n < 2:
+        return None
+    return max(q.n + 1, math.ceil(q.n * (reach / gap) ** 2 - 1e-9))
 
 
 def _no_data(base: dict[str, Any], reason: str) -> Finding:
@@ -129,6 +190,7 @@ def _no_data(base: dict[str, Any], reason: str) -> Finding:
         ci_high=None,
         partners=[],
         evidence=reason,
+        reason=reason,
     )
 
 
@@ -153,14 +215,16 @@ def _pooled_comparison(
     comparisons: Sequence[Comparison], threshold: Threshold, scorer: str
 ) -> Comparison | None:
     key = (threshold.task, scorer, threshold.model, threshold.compare_to)
-    return next(
-        (
-            c
-            for c in comparisons
-            if c.partner is None and (c.task, c.scorer, c.model, c.reference) == key
-        ),
-        None,
-    )
+    rows = [
+        c
+        for c in comparisons
+        if c.p_adjusted is not None or c.partner is None
+        if (c.task, c.scorer, c.model, c.reference) == key
+    ]
+    pooled = [c for c in rows if c.partner is None]
+    if pooled:
+        return pooled[0]
+    return rows[0] if len(rows) == 1 else None
 
 
 def _pooled_estimate(

@@ -1,5 +1,6 @@
 """Cross-site reproducibility: comparability first, then TOST equivalence of two partners."""
 
+import math
 from collections.abc import Collection, Mapping
 from itertools import combinations
 
@@ -7,7 +8,9 @@ import numpy as np
 from scipy import stats
 
 from ..run import RunManifest, compare_manifests
-from ._core import RunData, difference, run_units
+from ._core import RunData, run_units
+from ._difference import Difference, difference
+from ._estimates import cluster_warnings
 from ._results import Replication, Verdict
 from ._table import ScoreTable
 
@@ -15,17 +18,14 @@ from ._table import ScoreTable
 def tost(
     mean: float, se: float, df: float, margin: float, alpha: float
 ) -> tuple[float | None, Verdict]:
-    """Two one-sided tests of |delta| < margin, and the three-way verdict.
+    """Two one-sided t tests of |delta| < margin, and the three-way verdict.
 
     consistent: TOST rejects both H0: delta <= -margin and H0: delta >= margin at alpha.
     inconsistent: a one-sided test at alpha shows delta > margin or delta < -margin.
-    inconclusive: neither.
+    inconclusive: neither, or the SE is 0 or undefined (a zero-width interval is no evidence).
     """
-    if not np.isfinite(se) or df < 1:
+    if not np.isfinite(se) or df <= 0 or se == 0:
         return None, "inconclusive"
-    if se == 0:
-        inside = abs(mean) < margin
-        return (0.0 if inside else 1.0), ("consistent" if inside else "inconsistent")
     p_lower = float(stats.t.sf((mean + margin) / se, df))  # H0: delta <= -margin
     p_upper = float(stats.t.cdf((mean - margin) / se, df))  # H0: delta >= margin
     p_tost = max(p_lower, p_upper)
@@ -35,6 +35,41 @@ def tost(
     if beyond < alpha:
         return p_tost, "inconsistent"
     return p_tost, "inconclusive"
+
+
+def equivalence(diff: Difference, margin: float, alpha: float) -> tuple[Verdict, str | None]:
+    """The TOST verdict from the (1 - 2 alpha) interval of the method fit for the data.
+
+    consistent iff the interval lies inside (-margin, margin) (the TOST rejection region),
+    inconsistent iff it lies wholly beyond one side, inconclusive otherwise.
+    """
+    interval = diff.interval(2 * alpha)
+    if interval is None:
+        return (
+            "inconclusive",
+            "no interval (all differences equal for a non-binary score, or one sample)",
+        )
+    low, high = interval
+    if -margin < low and high < margin:
+        return "consistent", None
+    if low > margin or high < -margin:
+        return "inconsistent", None
+    return "inconclusive", f"the {1 - 2 * alpha:.0%} interval reaches beyond the margin"
+
+
+def needed_samples(diff: Difference, margin: float, alpha: float) -> int | None:
+    """About how many samples would make the interval fit inside the margin, if it can."""
+    interval = diff.interval(2 * alpha)
+    n, delta = diff.stats.n, diff.stats.mean
+    if interval is None or abs(delta) >= margin or n < 2:
+        return None
+    if diff.method == "tango" and diff.zero_width:
+        # all pairs concordant: the bound is q^2 / (n_eff + q^2), n_eff = n / design effect
+        z = float(stats.norm.ppf(1 - alpha))
+        per_sample = (diff.n_effective or n) / n
+        return max(n + 1, math.ceil(z**2 * (1 - margin) / margin / per_sample))
+    reach = max(delta - interval[0], interval[1] - delta)
+    return max(n + 1, math.ceil(n * (reach / (margin - abs(delta))) ** 2 - 1e-9))
 
 
 def replications(
@@ -92,12 +127,17 @@ def _replicate(
     alpha: float,
     clustered: bool,
 ) -> Replication:
-    diff = difference(a, b, clustered, 2 * alpha)
+    diff = difference(a, b, clustered)
     result = diff.stats
-    p_tost, verdict = tost(result.mean, result.se, result.df, margin, alpha)
-    note = None if diff.paired else "UNPAIRED: the partners share no sample ids"
+    interval = diff.interval(2 * alpha)
+    verdict, reason = equivalence(diff, margin, alpha)
+    notes = [] if diff.paired else ["UNPAIRED: the partners share no sample ids"]
+    needed = None
+    if verdict == "inconclusive" and reason:
+        needed = needed_samples(diff, margin, alpha)
+        notes.append(reason + (f"; about {needed} samples would decide it" if needed else ""))
     if deviations:
-        verdict, note = "deviation", "methodology deviation: the runs are not the same test"
+        verdict, notes = "deviation", ["methodology deviation: the runs are not the same test"]
     return Replication(
         task=labels[0],
         model=labels[1],
@@ -109,10 +149,15 @@ def _replicate(
         n=result.n,
         delta=result.mean,
         se=diff.se,
-        ci_low=diff.ci_low,
-        ci_high=diff.ci_high,
+        ci_low=interval[0] if interval else None,
+        ci_high=interval[1] if interval else None,
         margin=margin,
-        p_tost=p_tost,
+        p_tost=diff.p_tost(margin),
         verdict=verdict,
-        note=note,
+        method=diff.method,
+        binary=a.binary and b.binary,
+        n_effective=diff.n_effective,
+        needed_n=needed if verdict == "inconclusive" else None,
+        warnings=cluster_warnings(result.clusters or None, result.sizes_cv),
+        note="; ".join(notes) or None,
     )

@@ -2,7 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from ._difference import IntervalMethod
 
 Verdict = Literal["consistent", "inconsistent", "inconclusive", "deviation"]
 FindingStatus = Literal["supported", "not supported", "inconclusive", "no data"]
@@ -13,7 +15,12 @@ class _Result(BaseModel):
 
 
 class Estimate(_Result):
-    """The mean score of one model on one task, for one partner or pooled over partners."""
+    """The mean score of one model on one task, for one partner or pooled over partners.
+
+    `method` names the interval: `wilson` (binary scores; on effective counts with epochs or
+    clusters), `t` (CLT standard error) or `cr2-bm` (CR2 clustered SE, Bell-McCaffrey df).
+    `se` is the CLT or CR2 standard error whatever the interval method.
+    """
 
     task: str
     model: str
@@ -26,15 +33,23 @@ class Estimate(_Result):
     ci_low: float | None
     ci_high: float | None
     df: float | None
-    method: Literal["clt", "clustered"]
+    method: IntervalMethod
+    ci_level: float
+    binary: bool
+    n_effective: float | None = None
     clusters: int | None = None
-    wilson_low: float | None = None
-    wilson_high: float | None = None
+    warnings: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
 class Comparison(_Result):
-    """Model minus reference on one task: paired on shared samples, or unpaired (labelled)."""
+    """Model minus reference on one task: paired on shared samples, or unpaired (labelled).
+
+    `method`: `tango` (binary, paired), `newcombe` (binary, unpaired), `t` / `cr2-bm`
+    (paired), `welch` (unpaired). `p_value` is from the test the interval inverts.
+    `adjusted_ci_*` is the simultaneous interval at `adjusted_level`, matching `correction`
+    (Bonferroni for holm, FCR-adjusted for bh); findings judge on it.
+    """
 
     task: str
     scorer: str
@@ -50,8 +65,17 @@ class Comparison(_Result):
     ci_high: float | None
     df: float | None
     p_value: float | None
+    method: IntervalMethod
+    ci_level: float
+    binary: bool
+    n_effective: float | None = None
+    clusters: int | None = None
     p_adjusted: float | None = None
     correction: str | None = None
+    adjusted_level: float | None = None
+    adjusted_ci_low: float | None = None
+    adjusted_ci_high: float | None = None
+    warnings: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -73,6 +97,11 @@ class Replication(_Result):
     margin: float
     p_tost: float | None
     verdict: Verdict
+    method: IntervalMethod
+    binary: bool
+    n_effective: float | None = None
+    needed_n: int | None = None  # about this many samples would decide an inconclusive verdict
+    warnings: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -92,7 +121,8 @@ class Agreement(_Result):
     partner: str
     grader_a: str
     grader_b: str
-    n: int
+    n: int  # sample-epochs both graded
+    resampled: str  # the bootstrap unit and its count, e.g. "samples (40)"
     percent: Interval
     kappa: Interval
     alpha_nominal: Interval
@@ -112,8 +142,11 @@ class Finding(_Result):
     value: float | None
     ci_low: float | None
     ci_high: float | None
+    ci_level: float | None = None  # level of the (adjusted) interval judged
     partners: list[str]
     evidence: str
+    reason: str | None = None  # why a verdict is inconclusive or there is no data
+    needed_n: int | None = None
 
 
 class AnalysisResult(_Result):

@@ -78,12 +78,10 @@ def _estimates_table(result: AnalysisResult, level: str) -> Table:
         "se",
         f"{level} CI",
         "method",
-        "Wilson",
         "note",
         title="Estimates",
     )
     for e in result.estimates:
-        method = e.method + (f" ({e.clusters} clusters)" if e.clusters else "")
         table.add_row(
             e.task,
             e.model,
@@ -93,39 +91,59 @@ def _estimates_table(result: AnalysisResult, level: str) -> Table:
             _num(e.mean),
             _num(e.se),
             _ci(e.ci_low, e.ci_high),
-            method,
-            _ci(e.wilson_low, e.wilson_high),
-            e.note or "",
+            _method(e.method, e.clusters, e.n_effective),
+            _notes(e.note, e.warnings),
         )
     return table
+
+
+def _method(method: str, clusters: int | None, n_effective: float | None) -> str:
+    details = [f"{clusters} clusters"] if clusters else []
+    details += [f"n_eff {n_effective:.1f}"] if n_effective is not None else []
+    return method + (f" ({', '.join(details)})" if details else "")
+
+
+def _notes(note: str | None, warnings: list[str]) -> str:
+    return "; ".join([*(f"[yellow]warning:[/] {w}" for w in warnings), *([note] if note else [])])
 
 
 def _comparisons_table(result: AnalysisResult, level: str) -> Table:
     table = Table(
         "task",
+        "scorer",
         "model - reference",
         "partner",
         "n",
         "delta",
         f"{level} CI",
+        "method",
         "p",
         "p adj.",
+        "adjusted CI",
         "note",
         title="Comparisons",
     )
     for c in result.comparisons:
         adjusted = f"{_num(c.p_adjusted, 4)} ({c.correction})" if c.p_adjusted is not None else "-"
+        simultaneous = (
+            f"{_ci(c.adjusted_ci_low, c.adjusted_ci_high)} ({c.adjusted_level:.1%})"
+            if c.adjusted_level is not None
+            else "-"
+        )
         note = ("paired" if c.paired else "UNPAIRED") + (f"; {c.note}" if c.note else "")
         table.add_row(
             c.task,
+            c.scorer,
             f"{c.model} - {c.reference}",
             c.partner or "pooled: " + ", ".join(c.partners),
             str(c.n),
             _num(c.delta),
             _ci(c.ci_low, c.ci_high),
+            _method(c.method, c.clusters, c.n_effective),
             _num(c.p_value, 4),
             adjusted,
-            note,
+            simultaneous,
+            _notes(note, c.warnings),
         )
     return table
 
@@ -134,13 +152,16 @@ def _replications_table(result: AnalysisResult) -> Table:
     table = Table(
         "task",
         "model",
+        "scorer",
         "partners",
         "n",
         "delta",
         f"{1 - 2 * result.alpha:.0%} CI",
+        "method",
         "margin",
         "p TOST",
         "verdict",
+        "note",
         title="Cross-site reproducibility",
     )
     for r in result.replications:
@@ -153,13 +174,16 @@ def _replications_table(result: AnalysisResult) -> Table:
         table.add_row(
             r.task,
             r.model,
+            r.scorer,
             f"{r.partner_a} vs {r.partner_b}",
             str(r.n),
             _num(r.delta),
             _ci(r.ci_low, r.ci_high),
+            _method(r.method, None, r.n_effective),
             f"±{r.margin:g}",
             _num(r.p_tost, 4),
             verdict,
+            _notes(r.note, r.warnings),
         )
     return table
 
@@ -171,6 +195,7 @@ def _agreements_table(result: AnalysisResult) -> Table:
         "partner",
         "graders",
         "n",
+        "resampled",
         "agreement",
         "kappa",
         "alpha (nominal)",
@@ -182,13 +207,22 @@ def _agreements_table(result: AnalysisResult) -> Table:
             f"{_num(i.value)} {_ci(i.ci_low, i.ci_high)}"
             for i in (a.percent, a.kappa, a.alpha_nominal, a.alpha_ordinal)
         ]
-        table.add_row(a.task, a.model, a.partner, f"{a.grader_a} / {a.grader_b}", str(a.n), *cells)
+        table.add_row(
+            a.task,
+            a.model,
+            a.partner,
+            f"{a.grader_a} / {a.grader_b}",
+            str(a.n),
+            a.resampled,
+            *cells,
+        )
     return table
 
 
 def _findings_table(result: AnalysisResult) -> Table:
-    table = Table("threshold", "finding", "status", "evidence", title="Findings")
+    table = Table("threshold", "finding", "status", "evidence", "reason", title="Findings")
     for f in result.findings:
         style = {"supported": "green", "not supported": "dim"}.get(f.status, "yellow")
-        table.add_row(f.threshold, f.statement, f"[{style}]{f.status}[/]", f.evidence)
+        reason = f.reason if f.status != "no data" else ""
+        table.add_row(f.threshold, f.statement, f"[{style}]{f.status}[/]", f.evidence, reason or "")
     return table

@@ -3,11 +3,15 @@
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from ..analysis import (
+    Design,
+    ScoreTable,
     VarianceModel,
+    cluster_design,
     equivalence_margin,
     load_runs,
     minimum_detectable_difference,
@@ -16,7 +20,7 @@ from ..analysis import (
     samples_needed,
 )
 from ..protocol import Protocol, ProtocolFile, load_protocol, parse_task_ref, replications
-from ..run import create_task, read_manifest
+from ..run import create_task
 from ._console import err, out, print_json
 
 
@@ -26,11 +30,14 @@ def plan_command(
         None, "--target-delta", min=0.0, help="Print the samples needed to detect this difference."
     ),
     pilot: list[Path] = typer.Option(
-        [], "--pilot", help="Pilot run directory to estimate variance and correlation from."
+        [], "--pilot", help="Pilot run directory to estimate variance, correlation and ICC from."
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
 ) -> None:
     """Minimum detectable differences (or samples needed) for every comparison and replication.
+
+    Planning matches the test that will be run: t quantiles, the design effect of clustered
+    tasks (from `analysis.planning.icc` and the dataset's cluster sizes), paired samples.
 
     Example: `accord protocol plan protocol.yaml --target-delta 0.05 --pilot runs/ab12/inst-a`
     """
@@ -38,22 +45,37 @@ def plan_command(
     protocol = loaded.protocol
     planning = protocol.analysis.planning.model_dump()
     source = "protocol (analysis.planning) or defaults"
+    labels: dict[str, list[str | None]] = {}
     if pilot:
         table, _ = load_runs(pilot, protocol)
         pairs = [(a, b) for a, b in protocol.analysis.comparisons]
         planning.update(pilot_assumptions(table, pairs))
         source = "pilot " + ", ".join(str(p) for p in pilot)
-    sizes = _sample_counts(loaded, pilot)
-    rows = _rows(protocol, planning, sizes, target_delta)
+        labels = _pilot_clusters(table)
+    designs = _designs(loaded, labels, planning["icc"])
+    rows = _rows(protocol, planning, designs, target_delta)
+    guidance = _site_guidance(protocol, planning, bool(pilot))
     if json_output:
-        print_json({"assumptions": planning, "source": source, "rows": rows})
+        print_json({"assumptions": planning, "source": source, "rows": rows, "notes": guidance})
         return
     err.print(
         f"assumptions from {source}: " + ", ".join(f"{k}={v:.3g}" for k, v in planning.items())
     )
+    for note in guidance:
+        err.print(f"[yellow]note:[/] {note}")
     last = "samples for target" if target_delta is not None else "samples for margin"
     table_out = Table(
-        "kind", "task", "between", "n", "epochs", "alpha", "power", "detectable", last, title="Plan"
+        "kind",
+        "task",
+        "between",
+        "n",
+        "epochs",
+        "design effect",
+        "alpha",
+        "power",
+        "detectable",
+        last,
+        title="Plan",
     )
     for row in rows:
         table_out.add_row(
@@ -62,6 +84,7 @@ def plan_command(
             row["between"],
             str(row["n"]),
             str(row["epochs"]),
+            f"{row['design_effect']:.2f}",
             f"{row['alpha']:g}",
             f"{row['power']:g}",
             f"{row['detectable']:.3f}",
@@ -71,27 +94,31 @@ def plan_command(
 
 
 def _rows(
-    protocol: Protocol, planning: dict[str, Any], sizes: dict[str, int], target: float | None
+    protocol: Protocol,
+    planning: dict[str, Any],
+    designs: dict[str, tuple[int, Design]],
+    target: float | None,
 ) -> list[dict[str, Any]]:
     alpha, power = protocol.analysis.alpha, planning["power"]
     rows = []
     for task in protocol.tasks:
-        n, epochs = sizes[task.id], task.epochs
+        (n, design), epochs = designs[task.id], task.epochs
+        common = {"task": task.id, "n": n, "epochs": epochs, "alpha": alpha, "power": power}
+        common["design_effect"] = design.effect
         paired = VarianceModel(
             planning["score_variance"], planning["within_fraction"], planning["correlation"]
         )
         for model, reference in protocol.analysis.comparisons:
             rows.append(
                 {
+                    **common,
                     "kind": "comparison",
-                    "task": task.id,
                     "between": f"{model} - {reference}",
-                    "n": n,
-                    "epochs": epochs,
-                    "alpha": alpha,
-                    "power": power,
-                    "detectable": minimum_detectable_difference(n, epochs, alpha, power, paired),
-                    "samples_needed": samples_needed(target, epochs, alpha, power, paired)
+                    "paired": True,  # the same task's samples: paired on sample ids
+                    "detectable": minimum_detectable_difference(
+                        n, epochs, alpha, power, paired, design
+                    ),
+                    "samples_needed": samples_needed(target, epochs, alpha, power, paired, design)
                     if target
                     else None,
                 }
@@ -105,27 +132,64 @@ def _rows(
             margin = protocol.analysis.reproducibility_margin
             rows.append(
                 {
+                    **common,
                     "kind": "replication",
-                    "task": task.id,
                     "between": f"{item.model}: {' vs '.join(partners)}",
-                    "n": n,
-                    "epochs": epochs,
-                    "alpha": alpha,
-                    "power": power,
-                    "detectable": equivalence_margin(n, epochs, alpha, power, site),
-                    "samples_needed": samples_for_margin(margin, epochs, alpha, power, site),
+                    "paired": True,
+                    "detectable": equivalence_margin(n, epochs, alpha, power, site, design),
+                    "samples_needed": samples_for_margin(
+                        margin, epochs, alpha, power, site, design
+                    ),
                 }
             )
     return rows
 
 
-def _sample_counts(loaded: ProtocolFile, pilot: list[Path]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for run_dir in pilot:
-        for record in read_manifest(run_dir).logs:
-            counts.setdefault(record.task_id, record.samples)
+def _site_guidance(protocol: Protocol, planning: dict[str, Any], pilot: bool) -> list[str]:
+    """Advice on `site_correlation`, which depends on sampling temperature."""
+    if pilot:
+        return []
+    temperatures = {
+        float(protocol.generate_config(t.id).get("temperature", 1.0)) for t in protocol.tasks
+    }
+    if max(temperatures) > 0 and planning["site_correlation"] >= 0.9:
+        return [
+            f"site_correlation {planning['site_correlation']:g} holds only at temperature 0 "
+            f"(with a seed); at temperature {max(temperatures):g} two partners' per-sample "
+            "scores correlate less (about 0.5-0.8): set analysis.planning.site_correlation or "
+            "estimate it with --pilot"
+        ]
+    return []
+
+
+def _pilot_clusters(table: ScoreTable) -> dict[str, list[str | None]]:
+    """Each pilot task's cluster label per sample."""
+    out: dict[str, list[str | None]] = {}
+    for code, task in enumerate(table.levels["task"]):
+        rows = table.task == code
+        _, first = np.unique(table.sample[rows], return_index=True)
+        clusters = table.cluster[rows][first]
+        out[task] = [table.levels["cluster"][c] if c >= 0 else None for c in clusters]
+    return out
+
+
+def _designs(
+    loaded: ProtocolFile, pilot: dict[str, list[str | None]], icc: float
+) -> dict[str, tuple[int, Design]]:
+    """(samples, design) per task, from the pilot's samples or the task's dataset."""
+    designs = {}
     for task in loaded.protocol.tasks:
-        if task.id not in counts:
+        labels = pilot.get(task.id)
+        if labels is None:
             created = create_task(parse_task_ref(task.task, loaded.base_dir), task.args)
-            counts[task.id] = len(created.dataset)
-    return counts
+            labels = [
+                None if task.cluster is None else _label((s.metadata or {}).get(task.cluster))
+                for s in created.dataset
+            ]
+        design = cluster_design(labels, icc) if task.cluster else Design()
+        designs[task.id] = (len(labels), design)
+    return designs
+
+
+def _label(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -84,6 +84,11 @@ class TaskSpec(_Strict):
             "instead of refusing it."
         ),
     )
+    graders: list[str] = Field(
+        default_factory=list,
+        description="Scorers (metric names, e.g. judge_a, or scorer/key) that grade the same "
+        "construct; grader agreement is computed between these only.",
+    )
 
     def shared_metadata_keys(self) -> set[str]:
         """Metadata keys that leave the institute even at level `scores`."""
@@ -117,7 +122,14 @@ class Planning(_Strict):
         default=0.9,
         ge=-1.0,
         le=1.0,
-        description="Correlation of one model's per-sample scores at two partners.",
+        description="Correlation of one model's per-sample scores at two partners (about "
+        "0.9-1.0 at temperature 0 with a seed, 0.5-0.8 at temperature 0.5-1; use a pilot).",
+    )
+    icc: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Intra-cluster correlation of per-sample differences, for clustered tasks.",
     )
     power: float = Field(default=0.8, gt=0.0, lt=1.0)
 

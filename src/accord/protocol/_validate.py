@@ -13,6 +13,7 @@ from ._tasks import check_task_ref, parse_task_ref
 from ._when import (
     COMPARISON_VARIABLES,
     ESTIMATE_VARIABLES,
+    INTERVAL_BOUNDS,
     WhenSyntaxError,
     parse_when,
     when_variables,
@@ -168,6 +169,16 @@ def _thresholds(protocol: Protocol) -> Iterator[Problem]:
             condition = parse_when(threshold.when)
         except WhenSyntaxError as ex:
             yield Problem((*here, "when"), f"malformed expression '{threshold.when}': {ex}")
+            continue
+        bounds = when_variables(condition) & INTERVAL_BOUNDS
+        if bounds:
+            name = "delta" if threshold.compare_to else "estimate"
+            yield Problem(
+                (*here, "when"),
+                f"'{threshold.when}' reads {', '.join(sorted(bounds))}: a finding is already "
+                f"judged on the whole interval of {name}, so write the condition on {name} "
+                f"itself (e.g. '{name} > 0.2' holds only when the whole interval lies above 0.2)",
+            )
             continue
         unknown = when_variables(condition) - allowed
         if unknown:

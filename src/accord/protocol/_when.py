@@ -11,11 +11,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Union
 
-COMPARISON_VARIABLES = frozenset({"delta", "estimate", "reference", "ci_low", "ci_high"})
-"""Variables for a threshold with `compare_to`: `delta` = model - reference."""
+COMPARISON_VARIABLES = frozenset({"delta", "estimate", "reference"})
+"""Variables for a threshold with `compare_to`: `delta` = model - reference.
 
-ESTIMATE_VARIABLES = frozenset({"estimate", "ci_low", "ci_high"})
+Each is a quantity with an interval; a finding judges the condition over whole intervals.
+"""
+
+ESTIMATE_VARIABLES = frozenset({"estimate"})
 """Variables for a threshold on one model's estimate."""
+
+INTERVAL_BOUNDS = frozenset({"ci_low", "ci_high"})
+"""Former variables, refused: a bound is not a quantity, and the whole interval is judged."""
 
 _OPS: dict[type[ast.cmpop], tuple[str, Callable[[float, float], bool]]] = {
     ast.Lt: ("<", operator.lt),
@@ -63,7 +69,7 @@ def parse_when(text: str) -> Condition:
     """Parse a `when` expression.
 
     Args:
-        text: The expression, e.g. `delta < -0.10 and ci_high < 0`.
+        text: The expression, e.g. `delta < -0.10 or delta > 0.10`.
 
     Returns:
         The parsed condition.
