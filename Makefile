@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test system-packages lint typecheck pytest bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/accord demo
 
-test: $(DEV_STAMP) lint typecheck pytest
+test: $(DEV_STAMP) system-packages lint typecheck pytest
+
+# bubblewrap and chromium for the sandbox and PDF tests, via apt when root; else they skip.
+system-packages:
+	@.ci/system-packages
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -20,6 +20,12 @@ def example_data(directory: Path) -> dict[str, Any]:
     return data
 
 
+@pytest.fixture(autouse=True)
+def _inspect_logs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inspect writes logs given no log_dir under INSPECT_LOG_DIR: never into the checkout."""
+    monkeypatch.setenv("INSPECT_LOG_DIR", str(tmp_path / "inspect-logs"))
+
+
 @pytest.fixture
 def make_protocol(tmp_path: Path) -> ProtocolFactory:
     """Write the example protocol, changed by `edit(data)`, and return its path."""

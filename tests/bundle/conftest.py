@@ -49,7 +49,7 @@ def exercise(tmp_path_factory: pytest.TempPathFactory) -> Exercise:
     path = root / "protocol" / "protocol.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     protocol = load_protocol(path)
-    result = run_share(plan_share(protocol, "inst-a", root / "run"), display="none", limit=4)
+    result = run_share(plan_share(protocol, "inst-a", root / "run"), display="none")
     assert result.complete
     now = datetime.now(UTC)
     a = write_key_pair("inst-a", root / "keys", now)

@@ -51,6 +51,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
     root = tmp_path_factory.mktemp("hub-bundles")
     data = example_data(root / "p")
     data["embargo_until"] = None
+    data["allow_trial_submissions"] = True  # the bundles are of short --limit runs
     path = root / "p" / "protocol.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     protocol = load_protocol(path)
@@ -65,6 +66,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
             protocol,
             load_private_key(keys[partner].private_key),
             root / f"{partner}.accord",
+            allow_partial=True,
         ).path
     jsonl = root / "p" / "refusal_data.jsonl"
     jsonl.write_text(jsonl.read_text().replace("steal a car", "steal a van", 1))
@@ -74,6 +76,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
         protocol,
         load_private_key(keys["inst-b"].private_key),
         root / "b-other.accord",
+        allow_partial=True,
     ).path
     data["name"] = "another-protocol"
     other_path = root / "p" / "other.yaml"
@@ -87,6 +90,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> Bundles:
         other_protocol,
         load_private_key(keys["inst-a"].private_key),
         root / "a-other.accord",
+        allow_partial=True,
     ).path
     return Bundles(
         path.read_text(),

@@ -221,3 +221,74 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_document_must_be_a_mapping(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match="must be a YAML mapping"):
         parse_protocol("- just\n- a list\n", "list.yaml", tmp_path)
+
+
+def _with_task(reference: str) -> Any:
+    def edit(data: dict[str, Any]) -> None:
+        data["tasks"][0]["task"] = reference
+
+    return edit
+
+
+def test_a_misspelt_registry_task_is_found_with_a_suggestion(
+    make_protocol: ProtocolFactory,
+) -> None:
+    [(field, line, message)] = issues_of(make_protocol(_with_task("accord/refusl")))
+    assert field == "tasks[0].task" and line is not None
+    assert "package 'accord' has no task 'accord/refusl'" in message
+    assert "did you mean accord/refusal" in message
+
+
+def test_a_registry_task_of_an_installed_package_resolves(make_protocol: ProtocolFactory) -> None:
+    from accord.protocol import check_task_ref, parse_task_ref
+
+    loaded = load_protocol(make_protocol(_with_task("accord/jailbreak")))
+    assert loaded.protocol.tasks[0].task == "accord/jailbreak"
+    assert check_task_ref(parse_task_ref("accord/jailbreak", Path("."))).status == "resolved"
+
+
+def test_a_task_whose_package_cannot_be_imported_is_reported_as_not_checked(
+    make_protocol: ProtocolFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    site = tmp_path / "site"
+    (site / "brokenevals-1.0.dist-info").mkdir(parents=True)
+    (site / "brokenevals-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: brokenevals\nVersion: 1.0\n"
+    )
+    (site / "brokenevals-1.0.dist-info" / "entry_points.txt").write_text(
+        "[inspect_ai]\nbrokenevals = brokenevals_registry\n"
+    )
+    (site / "brokenevals_registry.py").write_text("raise RuntimeError('needs a GPU')\n")
+    monkeypatch.syspath_prepend(str(site))
+    path = make_protocol(_with_task("brokenevals/hard_task"))
+    loaded = load_protocol(path)  # not a problem: it is checked again when it runs
+    assert loaded.protocol.tasks[0].task == "brokenevals/hard_task"
+    runner = CliRunner(env={"COLUMNS": "200"})
+    report = json.loads(runner.invoke(app, ["protocol", "validate", str(path), "--json"]).stdout)
+    [task] = report["tasks"]
+    assert task["check"]["status"] == "unchecked"
+    assert "RuntimeError: needs a GPU" in task["check"]["detail"]
+    human = runner.invoke(app, ["protocol", "validate", str(path)])
+    assert human.exit_code == 0
+    assert "not checked: task refusal (brokenevals/hard_task)" in human.stderr
+
+
+def test_validate_json_is_structured(make_protocol: ProtocolFactory) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    result = CliRunner().invoke(app, ["protocol", "validate", str(make_protocol()), "--json"])
+    report = json.loads(result.stdout)
+    assert report["models"][0] == {"id": "subject", "model": "accord/guarded", "role": "subject"}
+    assert report["tasks"][0]["epochs"] == 2
+    assert report["tasks"][0]["check"] == {"status": "resolved", "detail": None}
+    assert report["comparisons"] == [{"model": "subject", "reference": "ref"}]

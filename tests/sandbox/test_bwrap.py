@@ -16,11 +16,9 @@ from inspect_ai.solver import Generate, TaskState, solver
 from inspect_ai.util import sandbox
 
 from accord.sandbox import BwrapConfig, BwrapSandboxEnvironment, check_bwrap
+from tests.sandbox.requires import needs_bwrap
 
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "bwrap"], capture_output=True, check=False).returncode != 0,
-    reason="bubblewrap is not installed (.ci/run installs it)",
-)
+pytestmark = needs_bwrap
 
 
 def run(coroutine):  # type: ignore[no-untyped-def]

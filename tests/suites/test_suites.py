@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.suites import SCHEMAS, TRANSFORMS, compose, is_refusal, load_rows
 from accord.suites._transforms import base64_encoding, payload_splitting, rot13_encoding
+from tests.sandbox.requires import needs_bwrap
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))
@@ -139,6 +140,7 @@ def test_prompt_injection_separates_utility_from_attack_success() -> None:
     assert (refuser["utility/mean"], refuser["attack_success/mean"]) == (0.0, 0.0)
 
 
+@needs_bwrap
 def test_a_stand_in_agent_solves_a_ctf_task_in_the_sandbox() -> None:
     [log] = eval("accord/ctf", model="accord/complier", display="none", log_dir=None)
     assert log.status == "success", log.error

@@ -45,12 +45,26 @@ def build_bundle(
     out: Path | None = None,
     *,
     overwrite: bool = False,
+    allow_partial: bool = False,
+    key_partner: str | None = None,
 ) -> BuiltBundle:
     """Redact a finished run per the protocol's disclosure rules, pack and sign it.
 
+    Args:
+        run_dir: The run directory `accord run` wrote.
+        protocol_file: The protocol the run followed.
+        private_key: The institute's signing key.
+        out: The bundle file [default: `<partner>-<protocol short id>.accord`].
+        overwrite: Replace an existing bundle file.
+        allow_partial: Also bundle a trial run made with `--limit`; the bundle carries the
+            limit in its signed run manifest, and hubs accept it only when the protocol
+            sets `allow_trial_submissions: true`.
+        key_partner: The partner the key belongs to, when known; a key of another partner
+            is refused.
+
     Raises:
-        InputError: When the run does not belong to the protocol, is unfinished, or the
-            output exists.
+        InputError: When the run does not belong to the protocol, is unfinished or a trial
+            (without `allow_partial`), the key is another partner's, or the output exists.
         OperationError: When a log changed since the run, or a credential would be shipped
             (the message names where); nothing is written then.
     """
@@ -65,6 +79,18 @@ def build_bundle(
     if manifest.status != "complete":
         raise InputError(
             f"the run in {run_dir} is {manifest.status}; finish it (re-run `accord run`) first"
+        )
+    if manifest.partial and not allow_partial:
+        raise InputError(
+            f"the run in {run_dir} ran with --limit {manifest.options.limit}: a trial of the "
+            "first samples of each task, not the protocol's share. Re-run it without --limit, "
+            "or pass --allow-partial to build a trial bundle (marked as such; a hub accepts it "
+            "only if the protocol sets allow_trial_submissions: true)"
+        )
+    if key_partner is not None and key_partner != manifest.partner:
+        raise InputError(
+            f"the key is {key_partner}'s, but the run in {run_dir} is {manifest.partner}'s; "
+            f"sign with {manifest.partner}'s key (e.g. --key keys/{manifest.partner}.key)"
         )
     target = out or default_bundle_path(manifest)
     if target.exists() and not overwrite:

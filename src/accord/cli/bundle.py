@@ -1,24 +1,33 @@
 """`accord bundle`: build, verify and inspect signed result bundles."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from ..bundle import BundleDocument, build_bundle, open_bundle, read_document, verify_bundle
-from ..identity import load_private_key, read_keyring
-from ..protocol import load_protocol, protocol_id
-from ..run import file_digest
-from ._console import err, out, print_json
+from ._console import Column, err, out, print_json, print_table
 from ._options import passphrase_from_env
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ..bundle import BundleDocument
 
 bundle_app = typer.Typer(
     help="Build, verify and inspect signed result bundles.", no_args_is_help=True
 )
 JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
-BundlePath = typer.Argument(..., help="The bundle file (*.accord).", show_default=False)
+BundlePath = typer.Argument(
+    ...,
+    help="The bundle file (*.accord).",
+    show_default=False,
+    exists=True,
+    dir_okay=False,
+    metavar="BUNDLE",
+)
 
 
 @bundle_app.command("build")
@@ -33,21 +42,60 @@ def build(
         None, "--passphrase-env", help="Variable holding the private key's passphrase."
     ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle file."),
+    allow_partial: bool = typer.Option(
+        False,
+        "--allow-partial",
+        help="Also bundle a trial run made with `accord run --limit` (the bundle says so).",
+    ),
     json_output: bool = JsonFlag,
 ) -> None:
     """Redact a finished run per the protocol's disclosure rules, pack it and sign it.
 
-    Refuses (naming the place) when a credential would leave the institute.
+    Refuses (naming the place) when a credential would leave the institute, when the key
+    is another partner's, and when the run was a trial with --limit (unless --allow-partial).
 
     Example: `accord bundle build runs/ab12/inst-a --protocol protocol.yaml --key keys/inst-a.key`
     """
+    from ..bundle import build_bundle
+    from ..identity import load_private_key
+    from ..protocol import load_protocol
+
     private_key = load_private_key(key, passphrase_from_env(passphrase_env))
-    built = build_bundle(run_dir, load_protocol(protocol), private_key, output, overwrite=force)
+    built = build_bundle(
+        run_dir,
+        load_protocol(protocol),
+        private_key,
+        output,
+        overwrite=force,
+        allow_partial=allow_partial,
+        key_partner=key_partner(key, private_key),
+    )
     if json_output:
         print_json({"path": str(built.path), "sha256": built.sha256, **_summary(built.document)})
         return
     err.print(f"signed with {built.document.key_id}")
-    out.print(f"bundle: {built.path}\nsha256: {built.sha256}")
+    if built.document.run_manifest.partial:
+        err.print(f"[yellow]note[/]: a trial bundle ({_trial(built.document)})")
+    out.print(f"bundle: {built.path}\n{built.sha256}", highlight=False)
+
+
+def key_partner(key: Path, private_key: Ed25519PrivateKey) -> str | None:
+    """The partner a private key belongs to, from the `.pub.json` written beside it.
+
+    `accord keys init` writes `<partner>.key` and `<partner>.pub.json`; None when there is no
+    matching public key file (the check is then left to the hub and to verifiers).
+    """
+    from ..identity import key_id_of, load_public_record
+
+    public = key.with_name(key.name.removesuffix(".key") + ".pub.json")
+    if not public.is_file():
+        return None
+    record = load_public_record(public)
+    return record.partner if record.key_id == key_id_of(private_key.public_key()) else None
+
+
+def _trial(document: BundleDocument) -> str:
+    return f"ran with --limit {document.run_manifest.options.limit}"
 
 
 @bundle_app.command("verify")
@@ -65,6 +113,10 @@ def verify(
 
     Example: `accord bundle verify inst-b-ab12.accord --keyring keyring.json --protocol p.yaml`
     """
+    from ..bundle import verify_bundle
+    from ..identity import read_keyring
+    from ..protocol import load_protocol, protocol_id
+
     expected = protocol_id(load_protocol(protocol).protocol) if protocol else None
     verified = verify_bundle(path, read_keyring(keyring), expected_protocol_id=expected)
     document = verified.document
@@ -73,9 +125,12 @@ def verify(
         return
     out.print(
         f"[green]verified[/]: {path} from {document.partner}, signed by {document.key_id} "
-        f"at {document.created.isoformat()}"
+        f"at {document.created.isoformat()}",
+        highlight=False,
     )
-    out.print(f"sha256: {verified.sha256}")
+    if document.run_manifest.partial:
+        out.print(f"[yellow]trial bundle[/]: {_trial(document)}")
+    out.print(verified.sha256, highlight=False)
 
 
 @bundle_app.command("show")
@@ -84,28 +139,46 @@ def show(path: Path = BundlePath, json_output: bool = JsonFlag) -> None:
 
     Example: `accord bundle show inst-a-4a75d09db987.accord`
     """
+    from ..bundle import open_bundle, read_document
+    from ..run import file_digest
+
     with open_bundle(path) as opened:
         document, _, _ = read_document(opened)
     if json_output:
         print_json({"sha256": file_digest(path), **_summary(document)})
         return
-    out.print(f"{path}  (not verified: run `accord bundle verify`)")
+    out.print(f"{path}  (not verified: run `accord bundle verify`)", highlight=False)
     out.print(
         f"partner {document.partner}, protocol {document.protocol_id}\n"
-        f"created {document.created.isoformat()}, key {document.key_id}"
+        f"created {document.created.isoformat()}, key {document.key_id}",
+        highlight=False,
     )
-    table = Table("task", "model", "disclosure", "samples", "bytes", "sha256")
+    if document.run_manifest.partial:
+        out.print(f"[yellow]trial bundle[/]: {_trial(document)}")
+    rows = []
     for member in document.members:
         record = document.run_manifest.log(member.task_id, member.model_id)
-        table.add_row(
-            member.task_id,
-            member.model_id,
-            member.disclosure,
-            str(record.samples if record else "-"),
-            str(member.size),
-            member.sha256.removeprefix("sha256:")[:16],
+        rows.append(
+            [
+                member.task_id,
+                member.model_id,
+                member.disclosure,
+                record.samples if record else None,
+                member.size,
+                member.sha256,
+            ]
         )
-    out.print(table)
+    print_table(
+        [
+            Column("task", id=True),
+            Column("model", id=True),
+            "disclosure",
+            Column("samples", justify="right"),
+            Column("bytes", justify="right"),
+            Column("sha256", id=True),
+        ],
+        rows,
+    )
 
 
 @bundle_app.command("schema")
@@ -114,6 +187,8 @@ def schema() -> None:
 
     Example: `accord bundle schema > bundle.schema.json`
     """
+    from ..bundle import BundleDocument
+
     print(json.dumps(BundleDocument.model_json_schema(), indent=2))
 
 
@@ -124,5 +199,6 @@ def _summary(document: BundleDocument) -> dict[str, Any]:
         "created": document.created.isoformat(),
         "key_id": document.key_id,
         "disclosure": document.disclosure,
+        "trial_limit": document.run_manifest.options.limit,
         "members": [m.model_dump(mode="json") for m in document.members],
     }

@@ -15,7 +15,7 @@ from ..protocol import load_protocol, protocol_id, write_demo_protocol
 from ..run import compare_runs, plan_share, run_share
 from ._console import err, out
 from .analyze import print_tables
-from .run import print_comparison, results_table
+from .run import print_comparison, print_results
 
 
 def demo(
@@ -40,7 +40,7 @@ def demo(
         plan = plan_share(loaded, partner.id, directory / "runs" / partner.id)
         with err.status(f"{partner.name} runs its share ({len(plan.runs)} run(s))..."):
             result = run_share(plan, display="none")
-        out.print(results_table(result.manifest, title=f"{partner.name} ({partner.id})"))
+        print_results(result.manifest, title=f"{partner.name} ({partner.id})")
         run_dirs[partner.id] = plan.out_dir
     first, second = (run_dirs[p.id] for p in protocol.partners[:2])
     print_comparison(compare_runs(first, second), str(first), str(second))

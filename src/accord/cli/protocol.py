@@ -1,31 +1,25 @@
 """`accord protocol`: write, check and inspect protocols."""
 
+from __future__ import annotations
+
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from ..protocol import (
-    Protocol,
-    ProtocolError,
-    ProtocolFile,
-    load_protocol,
-    partner_share,
-    protocol_id,
-    replications,
-    require_partner,
-    short_id,
-    write_example,
-)
-from ._console import err, out, print_json
+from ._console import Column, err, out, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..protocol import ProtocolFile
 
 protocol_app = typer.Typer(
     help="Write, validate and inspect protocols (the agreed test plan).", no_args_is_help=True
 )
 
-ProtocolPath = typer.Argument(..., help="The protocol YAML file.", show_default=False)
+ProtocolPath = typer.Argument(
+    ..., help="The protocol YAML file.", show_default=False, metavar="PROTOCOL"
+)
 JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
 
 
@@ -38,6 +32,8 @@ def init(
 
     Example: `accord protocol init pilot/ && accord protocol validate pilot/protocol.yaml`
     """
+    from ..protocol import write_example
+
     path = write_example(directory, overwrite=force)
     err.print(f"wrote {path} and its example task refusal_task.py in {directory}")
     err.print(f"next: edit it, then run `accord protocol validate {path}`")
@@ -47,8 +43,14 @@ def init(
 def validate(path: Path = ProtocolPath, json_output: bool = JsonFlag) -> None:
     """Check a protocol; print its id and a summary, or every problem (exit 2).
 
+    Every task reference is resolved where it can be without running task code: files
+    statically, registry names among the tasks their package registers with Inspect. Any
+    that cannot be checked here are listed, with the reason.
+
     Example: `accord protocol validate protocol.yaml`
     """
+    from ..protocol import ProtocolError, load_protocol, protocol_id, short_id
+
     try:
         loaded = load_protocol(path)
     except ProtocolError as ex:
@@ -58,16 +60,26 @@ def validate(path: Path = ProtocolPath, json_output: bool = JsonFlag) -> None:
         print_json({"valid": False, "file": str(path), "issues": issues})
         raise typer.Exit(2) from None
     protocol = loaded.protocol
+    summary = _summary(loaded)
     if json_output:
-        print_json({"valid": True, "file": str(path), **_summary(protocol)})
+        print_json({"valid": True, "file": str(path), **summary})
         return
-    out.print(f"[green]valid[/] protocol [bold]{protocol.name}[/]")
-    out.print(f"id: {protocol_id(protocol)}  (short: {short_id(protocol_id(protocol))})")
-    table = Table("item", "value", title="Summary", show_header=False)
-    for key, value in _summary(protocol).items():
-        if key not in ("id", "name"):
-            table.add_row(key, _text(value))
-    out.print(table)
+    pid = protocol_id(protocol)
+    out.print(f"[green]valid[/] protocol [bold]{protocol.name}[/]", highlight=False)
+    out.print(f"id: {pid}  (short: {short_id(pid)})", highlight=False, soft_wrap=True)
+    print_table(
+        [Column("item", id=True), "value"],
+        [[key, _text(key, value)] for key, value in summary.items() if key not in ("id", "name")],
+        title="Summary",
+    )
+    for task in summary["tasks"]:
+        if task["check"]["status"] == "unchecked":
+            err.print(
+                f"[yellow]not checked[/]: task {task['id']} ({task['task']}): "
+                f"{task['check']['detail']}",
+                highlight=False,
+                soft_wrap=True,
+            )
 
 
 @protocol_app.command("show")
@@ -80,24 +92,40 @@ def show(
 
     Example: `accord protocol show protocol.yaml --partner inst-a`
     """
+    from ..protocol import load_protocol, protocol_id, short_id
+
     loaded = load_protocol(path)
     plan = _plan(loaded, partner)
     if json_output:
         print_json({"id": protocol_id(loaded.protocol), "shares": plan})
         return
     protocol = loaded.protocol
-    table = Table("partner", "task", "model", "epochs", "disclosure", "also run by")
-    for row in plan:
-        table.add_row(
-            row["partner"],
-            f"{row['task']} ({protocol.task(row['task']).task})",
-            f"{row['model']} ({protocol.model(row['model']).model})",
-            str(row["epochs"]),
-            row["disclosure"],
-            ", ".join(row["replicated_by"]) or "-",
-        )
-    out.print(f"[bold]{protocol.name}[/] {short_id(protocol_id(protocol))}")
-    out.print(table)
+    out.print(f"[bold]{protocol.name}[/] {short_id(protocol_id(protocol))}", highlight=False)
+    print_table(
+        [
+            Column("partner", id=True),
+            Column("task", id=True),
+            Column("task reference", id=True),
+            Column("model", id=True),
+            Column("model string", id=True),
+            "epochs",
+            "disclosure",
+            "also run by",
+        ],
+        [
+            [
+                row["partner"],
+                row["task"],
+                protocol.task(row["task"]).task,
+                row["model"],
+                protocol.model(row["model"]).model,
+                row["epochs"],
+                row["disclosure"],
+                ", ".join(row["replicated_by"]),
+            ]
+            for row in plan
+        ],
+    )
 
 
 @protocol_app.command("schema")
@@ -106,27 +134,47 @@ def schema() -> None:
 
     Example: `accord protocol schema > protocol.schema.json`
     """
+    from ..protocol import Protocol
+
     print(json.dumps(Protocol.model_json_schema(), indent=2))
 
 
-def _summary(protocol: Protocol) -> dict[str, Any]:
+def _summary(loaded: ProtocolFile) -> dict[str, Any]:
+    """The protocol's summary as structured data (the JSON of `validate --json`)."""
+    from ..protocol import check_task_ref, parse_task_ref, protocol_id, replications
+
+    protocol = loaded.protocol
     owners = replications(protocol)
+    tasks = []
+    for task in protocol.tasks:
+        check = check_task_ref(parse_task_ref(task.task, loaded.base_dir))
+        tasks.append(
+            {
+                "id": task.id,
+                "task": task.task,
+                "epochs": task.epochs,
+                "disclosure": protocol.disclosure.level(task.id),
+                "check": {"status": check.status, "detail": check.detail},
+            }
+        )
     return {
         "id": protocol_id(protocol),
         "name": protocol.name,
         "partners": [p.id for p in protocol.partners],
-        "models": {m.id: f"{m.model} ({m.role})" for m in protocol.models},
-        "tasks": {t.id: f"{t.task}, {t.epochs} epoch(s)" for t in protocol.tasks},
+        "models": [{"id": m.id, "model": m.model, "role": m.role} for m in protocol.models],
+        "tasks": tasks,
         "runs": sum(len(v) for v in owners.values()),
         "replicated_runs": sum(1 for v in owners.values() if len(v) > 1),
-        "comparisons": [f"{a} vs {b}" for a, b in protocol.analysis.comparisons],
+        "comparisons": [{"model": a, "reference": b} for a, b in protocol.analysis.comparisons],
         "thresholds": [t.id for t in protocol.thresholds],
-        "disclosure": {t.id: protocol.disclosure.level(t.id) for t in protocol.tasks},
         "embargo_until": protocol.embargo_until.isoformat() if protocol.embargo_until else None,
+        "allow_trial_submissions": protocol.allow_trial_submissions,
     }
 
 
 def _plan(loaded: ProtocolFile, partner: str | None) -> list[dict[str, Any]]:
+    from ..protocol import partner_share, replications, require_partner
+
     protocol = loaded.protocol
     if partner is not None:
         require_partner(protocol, partner)
@@ -149,9 +197,20 @@ def _plan(loaded: ProtocolFile, partner: str | None) -> list[dict[str, Any]]:
     return rows
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, dict):
-        return "\n".join(f"{k}: {v}" for k, v in value.items()) or "-"
+def _text(key: str, value: Any) -> str:
+    """A summary value as one table cell, for a person."""
+    if key == "models":
+        return "\n".join(f"{m['id']}: {m['model']} ({m['role']})" for m in value)
+    if key == "tasks":
+        return "\n".join(
+            f"{t['id']}: {t['task']}, {t['epochs']} epoch(s), {t['disclosure']}, "
+            f"{t['check']['status']}"
+            for t in value
+        )
+    if key == "comparisons":
+        return ", ".join(f"{c['model']} vs {c['reference']}" for c in value) or "-"
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     return "-" if value is None else str(value)

@@ -1,16 +1,19 @@
 """`accord run`: execute a partner's share, and compare two runs."""
 
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 from typer.core import TyperGroup
 
-from .._util import OperationError
-from ..protocol import load_protocol
-from ..run import RunComparison, RunManifest, compare_runs, plan_share, run_share
-from ._console import out, print_json
+from ._console import Column, err, out, print_json, print_table
+
+if TYPE_CHECKING:
+    from ..run import RunComparison, RunManifest
 
 
 class _ShareByDefault(TyperGroup):
@@ -29,6 +32,18 @@ run_app = typer.Typer(
     no_args_is_help=True,
 )
 JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout instead of tables.")
+RunDir = typer.Argument(..., show_default=False, exists=True, file_okay=False, metavar="RUN_DIR")
+
+
+class Display(StrEnum):
+    """Inspect's display types."""
+
+    full = "full"
+    conversation = "conversation"
+    rich = "rich"
+    plain = "plain"
+    log = "log"
+    none = "none"
 
 
 @run_app.command("share")
@@ -42,7 +57,18 @@ def share(
         None, "--max-connections", min=1, help="Concurrent connections per model."
     ),
     limit: int | None = typer.Option(
-        None, "--limit", min=1, help="Run only the first N samples of each task (for trials)."
+        None,
+        "--limit",
+        min=1,
+        help="Run only the first N samples of each task: a trial run, marked as such in the "
+        "manifest; its bundle needs --allow-partial.",
+    ),
+    display: Display | None = typer.Option(
+        None,
+        "--display",
+        help="Inspect's display: full, conversation, rich, plain, log or none "
+        "[default: Inspect's on a terminal; otherwise none, with one progress line per run].",
+        show_default=False,
     ),
     json_output: bool = JsonFlag,
 ) -> None:
@@ -53,19 +79,29 @@ def share(
 
     Example: `accord run protocol.yaml --partner inst-a --max-connections 8`
     """
+    from .._util import OperationError
+    from ..protocol import load_protocol
+    from ..run import plan_share, run_share
+
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
+    chosen = display.value if display else None
+    if chosen is None and (json_output or not sys.stderr.isatty()):
+        chosen = "none"
+    if limit is not None:
+        err.print(f"[yellow]trial run[/]: --limit {limit} (marked in the manifest)")
     result = run_share(
         plan,
         max_connections=max_connections,
         limit=limit,
-        display="none" if json_output else None,
+        display=chosen,  # type: ignore[arg-type]
+        progress=_progress_line if chosen == "none" and not json_output else None,
     )
     if json_output:
         print_json(result.manifest.model_dump(mode="json"))
     else:
-        out.print(results_table(result.manifest, title=f"{partner}: {loaded.protocol.name}"))
-        out.print(f"manifest: {plan.out_dir / 'manifest.json'}")
+        print_results(result.manifest, title=f"{partner}: {loaded.protocol.name}")
+        out.print(f"manifest: {plan.out_dir / 'manifest.json'}", highlight=False)
     if not result.complete:
         unfinished = len(plan.runs) - sum(1 for r in result.manifest.logs if r.status == "success")
         raise OperationError(
@@ -76,8 +112,8 @@ def share(
 
 @run_app.command("compare")
 def compare(
-    dir_a: Path = typer.Argument(..., help="First run directory.", show_default=False),
-    dir_b: Path = typer.Argument(..., help="Second run directory.", show_default=False),
+    dir_a: Path = RunDir,
+    dir_b: Path = RunDir,
     json_output: bool = JsonFlag,
 ) -> None:
     """Say whether two runs are comparable and list every difference (exit 1 if not).
@@ -87,6 +123,8 @@ def compare(
 
     Example: `accord run compare runs/ab12/inst-a runs/ab12/inst-b`
     """
+    from ..run import compare_runs
+
     comparison = compare_runs(dir_a, dir_b)
     if json_output:
         print_json(comparison_data(comparison))
@@ -96,23 +134,43 @@ def compare(
         raise typer.Exit(1)
 
 
-def results_table(manifest: RunManifest, title: str) -> Table:
-    """Task, model, samples, primary metric with stderr, status: one row per log."""
-    table = Table("task", "model", "samples", "epochs", "metric", "value", "status", title=title)
+def _progress_line(message: str) -> None:
+    err.print(message, highlight=False, soft_wrap=True)
+
+
+def print_results(manifest: RunManifest, title: str) -> None:
+    """Task, model, samples, scorer, metric with stderr, status: one row per log and metric."""
+    rows = []
     for record in sorted(manifest.logs, key=lambda r: (r.task_id, r.model_id)):
-        metric, value = _primary_metric(record.metrics)
         status = record.status if not record.errors else f"{record.status} ({record.errors} errors)"
         style = "green" if record.status == "success" else "red"
-        table.add_row(
-            record.task_id,
-            record.model_id,
-            str(record.samples),
-            str(record.epochs),
-            metric,
-            value,
-            f"[{style}]{status}[/]",
-        )
-    return table
+        for scorer, metric, value in _metrics(record.metrics) or [("-", "-", "-")]:
+            rows.append(
+                [
+                    record.task_id,
+                    record.model_id,
+                    f"{record.samples} x {record.epochs}",
+                    scorer,
+                    metric,
+                    value,
+                    f"[{style}]{status}[/]",
+                ]
+            )
+    if manifest.partial:
+        title += f" (trial: --limit {manifest.options.limit})"
+    print_table(
+        [
+            Column("task", id=True),
+            Column("model", id=True),
+            Column("samples x epochs", justify="right"),
+            Column("scorer", id=True),
+            Column("metric", id=True),
+            "value",
+            "status",
+        ],
+        rows,
+        title=title,
+    )
 
 
 def comparison_data(comparison: RunComparison) -> dict[str, Any]:
@@ -122,6 +180,7 @@ def comparison_data(comparison: RunComparison) -> dict[str, Any]:
         "a": {"partner": comparison.a.partner, "protocol_id": comparison.a.protocol_id},
         "b": {"partner": comparison.b.partner, "protocol_id": comparison.b.protocol_id},
         "shared_runs": comparison.shared,
+        "reasons": comparison.reasons,
         "differences": [
             {
                 "run": d.run,
@@ -136,34 +195,36 @@ def comparison_data(comparison: RunComparison) -> dict[str, Any]:
 
 
 def print_comparison(comparison: RunComparison, name_a: str, name_b: str) -> None:
-    """The verdict and a table of differences."""
-    if comparison.comparable:
-        verdict = "[green]comparable[/]"
-    elif not comparison.shared:
-        verdict = "[red]not comparable[/]: the runs share no task x model run"
-    else:
-        verdict = "[red]not comparable[/]"
-    out.print(f"{name_a} ({comparison.a.partner}) vs {name_b} ({comparison.b.partner}): {verdict}")
-    out.print(f"shared runs: {', '.join(comparison.shared) or 'none'}")
+    """The verdict with its reasons, and a table of differences."""
+    verdict = "[green]comparable[/]" if comparison.comparable else "[red]not comparable[/]"
+    out.print(
+        f"{name_a} ({comparison.a.partner}) vs {name_b} ({comparison.b.partner}): {verdict}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for reason in comparison.reasons:
+        out.print(f"  because {reason}", highlight=False, soft_wrap=True)
+    shared = ", ".join(comparison.shared) or "none"
+    out.print(f"shared runs: {shared}", highlight=False, soft_wrap=True)
     if comparison.differences:
-        table = Table("run", "field", "a", "b", "breaks comparability", title="Differences")
-        for d in comparison.differences:
-            table.add_row(
-                d.run or "(all)",
-                d.field,
-                str(d.a),
-                str(d.b),
-                "yes" if d.breaks_comparability else "no",
-            )
-        out.print(table)
+        print_table(
+            [Column("run", id=True), Column("field", id=True), "a", "b", "breaks comparability"],
+            [
+                [d.run or "(all)", d.field, d.a, d.b, "yes" if d.breaks_comparability else "no"]
+                for d in comparison.differences
+            ],
+            title="Differences",
+        )
 
 
-def _primary_metric(metrics: dict[str, float]) -> tuple[str, str]:
-    names = [n for n in metrics if not n.endswith("/stderr")]
-    if not names:
-        return "-", "-"
-    name = names[0]
-    scorer, _, metric = name.partition("/")
-    stderr = metrics.get(f"{scorer}/stderr")
-    value = f"{metrics[name]:.3f}" + (f" ± {stderr:.3f}" if stderr is not None else "")
-    return metric, value
+def _metrics(metrics: dict[str, float]) -> list[tuple[str, str, str]]:
+    """(scorer, metric, value ± stderr) for every metric but the stderrs themselves."""
+    rows = []
+    for name, value in metrics.items():
+        scorer, _, metric = name.rpartition("/")
+        if metric == "stderr":
+            continue
+        stderr = metrics.get(f"{scorer}/stderr")
+        spread = f" ± {stderr:.3f}" if stderr is not None else ""
+        rows.append((scorer, metric, f"{value:.3f}{spread}"))
+    return rows

@@ -83,6 +83,11 @@ def verify_submission(
         )
     if protocol_id(protocol) != document.protocol_id:
         raise Rejected("the bundle's protocol is not the exercise's")
+    if document.run_manifest.partial and not protocol.allow_trial_submissions:
+        raise Rejected(
+            f"the bundle is of a trial run (--limit {document.run_manifest.options.limit}) and "
+            "the protocol does not set allow_trial_submissions: true; submit a full run"
+        )
     if document.partner not in {p.id for p in protocol.partners}:
         raise Rejected(f"'{document.partner}' is not a partner of this exercise")
     owed = {(i.task, i.model) for i in partner_share(protocol, document.partner)}
@@ -309,6 +314,7 @@ def _digest_deviations(
         select(Run).where(
             Run.exercise_id == exercise.id,
             Run.task_id == run.task_id,
+            Run.model_id == run.model_id,
             Run.institute_id != run.institute_id,
             Run.superseded_by.is_(None),
         )
@@ -320,9 +326,9 @@ def _digest_deviations(
             run_id=run.id,
             kind="dataset_digest",
             detail=(
-                f"{run.institute_id}'s {run.task_id} dataset digest {run.dataset_digest} differs "
-                f"from {other.institute_id}'s {other.dataset_digest}: the partners did not run "
-                "the same samples"
+                f"{run.institute_id}'s {run.task_id} x {run.model_id} dataset digest "
+                f"{run.dataset_digest} differs from {other.institute_id}'s "
+                f"{other.dataset_digest}: the partners did not run the same samples"
             ),
             found_at=now,
         )

@@ -16,7 +16,14 @@ from ._spec import (
     TaskSpec,
     Threshold,
 )
-from ._tasks import FileTaskRef, RegistryTaskRef, TaskRef, parse_task_ref
+from ._tasks import (
+    FileTaskRef,
+    RegistryTaskRef,
+    TaskCheck,
+    TaskRef,
+    check_task_ref,
+    parse_task_ref,
+)
 from ._template import protocol_template, write_demo_protocol, write_example
 from ._when import Condition, WhenSyntaxError, evaluate_when, parse_when, when_variables
 
@@ -37,10 +44,12 @@ __all__ = [
     "ProtocolIssue",
     "RegistryTaskRef",
     "ShareItem",
+    "TaskCheck",
     "TaskRef",
     "TaskSpec",
     "Threshold",
     "WhenSyntaxError",
+    "check_task_ref",
     "evaluate_when",
     "load_protocol",
     "parse_protocol",

@@ -182,6 +182,10 @@ class Protocol(_Strict):
     thresholds: list[Threshold] = Field(default_factory=list)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     embargo_until: date | None = None
+    allow_trial_submissions: bool = Field(
+        default=False,
+        description="Accept bundles of trial runs made with `accord run --limit` on the hub.",
+    )
 
     @field_validator("embargo_until", mode="before")
     @classmethod

@@ -1,9 +1,11 @@
 """Task references in a protocol: `file.py@function` or an Inspect registry name."""
 
 import ast
+import difflib
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -49,21 +51,82 @@ def parse_task_ref(text: str, base_dir: Path) -> TaskRef:
     return RegistryTaskRef(text)
 
 
-def check_task_ref(ref: TaskRef) -> str | None:
-    """Check, without running any code, that a task reference can be resolved.
+@dataclass(frozen=True)
+class TaskCheck:
+    """Whether a task reference resolves, checked without running task code.
 
-    Returns:
-        None when it resolves; otherwise what is wrong and how to fix it.
+    Attributes:
+        status: `resolved`; `unresolved` (a problem: `detail` says what and how to fix
+            it); or `unchecked` (it could not be checked here: `detail` says why, and the
+            reference is checked again when the task runs).
+        detail: Why it is unresolved or unchecked; None when resolved.
+    """
 
+    status: Literal["resolved", "unresolved", "unchecked"]
+    detail: str | None = None
+
+
+def check_task_ref(ref: TaskRef) -> TaskCheck:
+    """Check that a task reference resolves.
+
+    A file reference is checked statically (the file parses and defines the function
+    decorated with @task). A registry name is looked up among the tasks its package
+    registers with Inspect: the package's `inspect_ai` entry point is imported (as Inspect
+    does), but no task is created.
     """
     if isinstance(ref, FileTaskRef):
-        return _check_file(ref)
-    if ref.package in _inspect_packages():
-        return None
-    return (
-        f"no installed package provides Inspect tasks under '{ref.package}/': install it "
-        f"(for example `pip install {ref.package.replace('_', '-')}`) or use file.py@function"
-    )
+        error = _check_file(ref)
+        return TaskCheck("resolved") if error is None else TaskCheck("unresolved", error)
+    return _check_registry(ref)
+
+
+def _check_registry(ref: RegistryTaskRef) -> TaskCheck:
+    found = [ep for ep in entry_points(group="inspect_ai") if ep.name == ref.package]
+    if not found:
+        return TaskCheck(
+            "unresolved",
+            f"no installed package provides Inspect tasks under '{ref.package}/': install it "
+            f"(for example `pip install {ref.package.replace('_', '-')}`) or use file.py@function",
+        )
+    names, why = _registered_tasks(found[0])
+    if names is None:
+        return TaskCheck("unchecked", why)
+    if ref.name in names:
+        return TaskCheck("resolved")
+    near = difflib.get_close_matches(ref.name, sorted(names), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(near)}?" if near else f"its tasks: {_listing(names)}"
+    return TaskCheck("unresolved", f"package '{ref.package}' has no task '{ref.name}'; {hint}")
+
+
+def _registered_tasks(entry: EntryPoint) -> tuple[set[str] | None, str]:
+    """Registry names of the tasks an entry point module exposes (None: cannot tell, why)."""
+    try:
+        module = entry.load()
+        from inspect_ai.util import registry_info
+    except Exception as ex:
+        return None, (
+            f"importing its package's entry point {entry.value} failed "
+            f"({type(ex).__name__}: {ex}); it is checked again when the task runs"
+        )
+    names = set()
+    for value in vars(module).values():
+        try:
+            info = registry_info(value)
+        except Exception:  # not a registered Inspect object
+            continue
+        if info.type == "task":
+            names.add(info.name)
+    if not names:
+        return None, (
+            f"its package's entry point {entry.value} names no tasks itself (they may be "
+            "registered on demand); it is checked when the task runs"
+        )
+    return names, ""
+
+
+def _listing(names: set[str]) -> str:
+    shown = sorted(names)[:8]
+    return ", ".join(shown) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
 
 
 def _check_file(ref: FileTaskRef) -> str | None:
@@ -86,7 +149,3 @@ def _is_task_decorator(node: ast.expr) -> bool:
     if isinstance(target, ast.Name):
         return target.id == "task"
     return isinstance(target, ast.Attribute) and target.attr == "task"
-
-
-def _inspect_packages() -> set[str]:
-    return {ep.name for ep in entry_points(group="inspect_ai")}

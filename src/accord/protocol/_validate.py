@@ -109,9 +109,9 @@ def _tasks(protocol: Protocol, base_dir: Path, resolve: bool) -> Iterator[Proble
         except ValueError as ex:
             yield Problem(("tasks", index, "task"), str(ex))
             continue
-        error = check_task_ref(ref) if resolve else None
-        if error is not None:
-            yield Problem(("tasks", index, "task"), f"cannot resolve task: {error}")
+        check = check_task_ref(ref) if resolve else None
+        if check is not None and check.status == "unresolved":
+            yield Problem(("tasks", index, "task"), f"cannot resolve task: {check.detail}")
 
 
 def _assignments(protocol: Protocol) -> Iterator[Problem]:

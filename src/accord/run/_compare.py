@@ -48,6 +48,20 @@ class RunComparison:
     differences: list[Difference] = field(default_factory=list)
 
     @property
+    def reasons(self) -> list[str]:
+        """Why the runs are not comparable (or what limits them), in words, first cause first."""
+        reasons = []
+        for manifest in (self.a, self.b):
+            if manifest.partial:
+                reasons.append(
+                    f"{manifest.partner} ran with --limit {manifest.options.limit} (a trial of "
+                    "the first samples of each task); re-run without --limit for a full run"
+                )
+        if not self.shared:
+            reasons.append("the runs share no task x model run")
+        return reasons
+
+    @property
     def comparable(self) -> bool:
         """True when the runs share at least one run and nothing breaks comparability."""
         return bool(self.shared) and not any(d.breaks_comparability for d in self.differences)
@@ -71,6 +85,8 @@ def compare_manifests(a: RunManifest, b: RunManifest) -> RunComparison:
     differences: list[Difference] = []
     if a.protocol_id != b.protocol_id:
         differences.append(Difference(None, "protocol_id", a.protocol_id, b.protocol_id))
+    if a.options.limit != b.options.limit:
+        differences.append(Difference(None, "options.limit", a.options.limit, b.options.limit))
     for name in ("accord", "inspect_ai", "python"):
         va, vb = getattr(a.environment, name), getattr(b.environment, name)
         if va != vb:

@@ -21,6 +21,7 @@ from ._manifest import (
     write_manifest,
 )
 from ._plan import PlannedRun, SharePlan
+from ._progress import ProgressCallback, watching_progress
 from ._tasks import create_task
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
@@ -47,6 +48,7 @@ def run_share(
     limit: int | None = None,
     display: DisplayType | None = None,
     models: Mapping[str, Model] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> RunResult:
     """Execute a planned share with Inspect, resuming whatever an earlier call finished.
 
@@ -57,6 +59,8 @@ def run_share(
         display: Inspect display type (`none` for silent runs).
         models: Ready-made Inspect models to use for protocol model ids, e.g. models
             built in code; each must have the model string the protocol names.
+        progress: Called with a line of text as each run starts and ends (for output that
+            is not a terminal, where Inspect's display is off).
 
     Raises:
         InputError: When a task or model cannot be created; nothing is written then.
@@ -77,14 +81,15 @@ def run_share(
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     write_manifest(plan.out_dir, manifest)
     try:
-        eval_set(
-            tasks,
-            log_dir=str(plan.out_dir),
-            limit=limit,
-            max_connections=max_connections,
-            display=display,
-            log_format="eval",
-        )
+        with watching_progress(plan.out_dir, progress, METADATA_KEY):
+            eval_set(
+                tasks,
+                log_dir=str(plan.out_dir),
+                limit=limit,
+                max_connections=max_connections,
+                display=display,
+                log_format="eval",
+            )
     except Exception as ex:
         raise OperationError(
             f"Inspect could not run the share in {plan.out_dir}: {type(ex).__name__}: {ex}. "

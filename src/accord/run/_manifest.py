@@ -66,7 +66,10 @@ class RunOptions(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    limit: int | None = None
+    limit: int | None = Field(
+        default=None,
+        description="`--limit N`: only the first N samples of each task ran (a trial run).",
+    )
     max_connections: int | None = None
 
 
@@ -85,6 +88,11 @@ class RunManifest(BaseModel):
     options: RunOptions = Field(default_factory=RunOptions)
     environment: Environment
     logs: list[LogRecord] = Field(default_factory=list)
+
+    @property
+    def partial(self) -> bool:
+        """True for a trial run made with `--limit`: not every sample of the tasks ran."""
+        return self.options.limit is not None
 
     def log(self, task_id: str, model_id: str) -> LogRecord | None:
         """The log of `task_id` on `model_id`, if the run has one."""
