@@ -70,3 +70,8 @@ def root(
     Start with `accord demo`, then `accord protocol init` to write your own protocol.
     """
     _state["debug"] = debug
+
+
+from .report import report_command  # noqa: E402 (the commands need `app` first)
+
+app.command("report")(report_command)

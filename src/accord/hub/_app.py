@@ -17,6 +17,7 @@ from ..identity import PublicKeyRecord
 from ._auth import Actor
 from ._base import as_dict
 from ._errors import BadRequest, HubError
+from ._reports import reports_router
 from ._service import Hub
 
 API = "/api/v1"
@@ -269,6 +270,7 @@ def create_app(hub: Hub) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
+    app.include_router(reports_router(hub))
     return app
 
 
