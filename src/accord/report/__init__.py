@@ -23,11 +23,12 @@ from ._model import (
     TaskSection,
 )
 from ._parts import Part, task_parts
-from ._pdf import html_to_pdf
+from ._pdf import CHROMIUM_ARGS, html_to_pdf
 from ._tables import Table
 from ._write import ReportFormat, render, report_format, write_report
 
 __all__ = [
+    "CHROMIUM_ARGS",
     "REPORT_FORMAT",
     "AgreementRow",
     "Chart",
