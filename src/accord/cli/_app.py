@@ -72,6 +72,8 @@ def root(
     _state["debug"] = debug
 
 
-from .report import report_command  # noqa: E402 (the commands need `app` first)
+from .export import export_command  # noqa: E402 (the commands need `app` first)
+from .report import report_command  # noqa: E402
 
 app.command("report")(report_command)
+app.command("export")(export_command)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from ..store import Submission, transaction
+from ..store import Run, SampleScore, Submission, transaction
 from . import _policy as policy
 from ._auth import Actor
 from ._service import Hub
@@ -97,6 +97,58 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> Any:
     )
 
 
+def export_data(hub: Hub, actor: Actor, exercise_id: str) -> Any:
+    """The ExportData of an exercise (after the scores policy: partners and secondees only)."""
+    from ..analysis import ScoreTable
+    from ..protocol import parse_protocol
+    from ..report import ExportData
+    from ..run import RunManifest
+
+    exercise, view = hub.exercise(actor, exercise_id)
+    hub.check(actor, policy.see_samples(actor, view), "export.read", exercise_id)
+    results = hub.results(actor, exercise_id)
+    with transaction(hub.reads) as session:
+        rows = session.execute(
+            select(
+                Run.task_id,
+                Run.model_id,
+                Run.institute_id,
+                SampleScore.scorer,
+                SampleScore.sample_id,
+                SampleScore.epoch,
+                SampleScore.value,
+                SampleScore.cluster,
+                SampleScore.answer,
+                SampleScore.explanation,
+            )
+            .join(Run, SampleScore.run_id == Run.id)
+            .where(Run.exercise_id == exercise_id)
+            .order_by(SampleScore.id)
+        ).all()
+        manifests = {
+            s.institute_id: RunManifest.model_validate(s.verification["run_manifest"])
+            for s in session.scalars(
+                select(Submission).where(Submission.exercise_id == exercise_id)
+            )
+        }
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 10
+    names = ("task", "model", "partner", "scorer", "sample", "epoch", "value", "cluster")
+    table = ScoreTable.from_columns(**dict(zip(names, columns[:8], strict=True)))
+    protocol = parse_protocol(
+        exercise.protocol_yaml, f"exercise {exercise_id}", Path("."), resolve_tasks=False
+    )
+    return ExportData(
+        protocol=protocol,
+        protocol_id=exercise.protocol_id,
+        analysis=results["analysis"] or {"alpha": protocol.analysis.alpha},
+        scores=table,
+        manifests=manifests,
+        answers=list(columns[8]),
+        explanations=list(columns[9]),
+        exercise=exercise_id,
+    )
+
+
 def _submission_count(hub: Hub, exercise_id: str) -> int:
     with transaction(hub.reads) as session:
         query = select(func.count()).where(Submission.exercise_id == exercise_id)
@@ -130,6 +182,23 @@ def reports_router(hub: Hub) -> APIRouter:
                 cache.popitem(last=False)
         cache.move_to_end(key)
         return Response(body, media_type=MEDIA[format], headers={"X-Accord-Cache": key_text(key)})
+
+    @router.get("/exercises/{exercise_id}/export")
+    def export(
+        exercise_id: str,
+        format: Literal["csv", "parquet", "eee"] = Query("parquet"),
+        authorization: Auth = None,
+    ) -> Response:
+        """Per-sample scores and analysis tables as a zip of CSV, Parquet or EEE files."""
+        from ..report import export_archive
+
+        payload = export_archive(export_data(hub, hub.actor(authorization), exercise_id), format)
+        filename = f"{exercise_id}-{format}.zip"
+        return Response(
+            payload,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     return router
 

@@ -57,12 +57,7 @@ def from_run_dirs(
     protocol = loaded.protocol
     pid = protocol_id(protocol)
     table, manifests = load_runs(list(run_dirs), protocol)
-    for partner, manifest in manifests.items():
-        if manifest.protocol_id != pid:
-            raise InputError(
-                f"the run of '{partner}' follows protocol {manifest.protocol_id}, not "
-                f"{protocol_file} ({pid}); pass the protocol the runs were made with"
-            )
+    check_protocol(manifests, pid, protocol_file)
     result = analyze(table, protocol, manifests)
     signed = _bundles(bundles, keyring_file, pid, manifests)
     runs = [
@@ -91,6 +86,20 @@ def from_run_dirs(
         runs=runs,
         source="run directories",
     )
+
+
+def check_protocol(manifests: Mapping[str, Any], pid: str, protocol_file: Path) -> None:
+    """Every run follows the protocol given.
+
+    Raises:
+        InputError: Naming the first run that does not.
+    """
+    for partner, manifest in manifests.items():
+        if manifest.protocol_id != pid:
+            raise InputError(
+                f"the run of '{partner}' follows protocol {manifest.protocol_id}, not "
+                f"{protocol_file} ({pid}); pass the protocol the runs were made with"
+            )
 
 
 def _bundles(
