@@ -4,6 +4,7 @@ import csv
 import dataclasses
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,11 @@ def test_hub_export_follows_the_scores_policy(database: str, demo: Demo, tmp_pat
         jsonschema.Draft7Validator(aggregate).validate(json.loads(document.read_text()))
     assert denied.exit_code == 1 and "403" in denied.output
     assert not (tmp_path / "no").exists()
+
+
+def test_every_exported_column_is_documented() -> None:
+    text = (Path(__file__).parents[2] / "docs" / "exports.md").read_text()
+    for name, schema in table_schemas().items():
+        section = text.split(f"### {name}\n", 1)[1].split("\n### ", 1)[0]
+        documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
+        assert documented == schema.names, name
