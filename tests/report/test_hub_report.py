@@ -43,6 +43,7 @@ def test_report_route_follows_the_results_policy(database: str, demo: Demo, tmp_
     assert md.headers["content-type"].startswith("text/markdown")
     assert md.text.startswith("# Joint report: safeguards-demo")
     assert world.get("inst-a", path, params={"format": "xml"}).status_code == 422
+    assert world.get("inst-a", "/exercises/no-such/report").status_code == 404
 
     world.post("hub-admin", f"/exercises/{world.exercise}/close")
     world.post("hub-admin", f"/exercises/{world.exercise}/publish")

@@ -1,5 +1,6 @@
 """`accord report` from run directories: every section, in HTML, Markdown and JSON."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,7 +10,7 @@ from bs4 import BeautifulSoup
 from typer.testing import CliRunner
 
 from accord.cli import app
-from accord.report import Report, build_report, from_run_dirs, render_markdown
+from accord.report import Report, build_report, from_run_dirs, render_html, render_markdown
 
 from .conftest import Demo
 
@@ -210,3 +211,34 @@ def test_neither_or_both_sources_is_an_error(demo: Demo, tmp_path: Path) -> None
     both = ["report", "--exercise", "x", "--protocol", str(demo.protocol), "-o", target]
     result = runner.invoke(app, both)
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_new_analysis_fields_and_inconclusive_findings_are_shown(demo: Demo) -> None:
+    inputs = from_run_dirs(demo.protocol, demo.runs)
+    analysis = json.loads(json.dumps(inputs.analysis))
+    analysis["estimates"][0]["warnings"] = ["few clusters: 2"]
+    analysis["comparisons"][0]["method"] = "paired t"
+    finding = analysis["findings"][0]
+    finding.update(status="inconclusive", reason="the interval has no width")
+    report, _ = build_report(dataclasses.replace(inputs, analysis=analysis))
+    summary = next(f for f in report.summary if f.threshold == finding["threshold"])
+    assert "Inconclusive" in summary.sentence and "more data is needed" in summary.sentence
+    assert "the interval has no width" in summary.sentence
+    soup = BeautifulSoup(render_html(report), "html.parser")
+    assert "few clusters: 2" in soup.get_text()
+    assert (
+        "paired t"
+        in soup.select_one(f"#comparisons-{analysis['comparisons'][0]['task']}").get_text()
+    )
+    assert soup.select_one("#summary li.inconclusive")
+
+
+def test_an_exercise_without_results_still_reports(demo: Demo) -> None:
+    inputs = from_run_dirs(demo.protocol, demo.runs)
+    empty = dataclasses.replace(inputs, analysis={"alpha": 0.05}, runs=[])
+    report, _ = build_report(empty)
+    assert report.summary == [] and all(not t.charts for t in report.tasks)
+    soup = BeautifulSoup(render_html(report), "html.parser")
+    assert soup.select_one("#task-refusal").get_text().count("No results for this task yet") == 1
+    assert "No finding can be judged yet" in soup.select_one("#summary").get_text()
+    assert "No finding can be judged yet" in render_markdown(report)

@@ -7,9 +7,7 @@ import typer
 
 from .._util import InputError, OperationError
 from ._console import out, print_json
-
-HubOption = typer.Option(None, "--hub", help="Hub URL [env ACCORD_HUB_URL].")
-TokenOption = typer.Option(None, "--token", help="API token [env ACCORD_TOKEN].")
+from .report import HubOption, TokenOption
 
 
 def export_command(

@@ -8,6 +8,7 @@ import typer
 from .._util import InputError
 from ._console import err, out, print_json
 
+# Defined here rather than imported from `.hub`, which loads the server at import time.
 HubOption = typer.Option(None, "--hub", help="Hub URL [env ACCORD_HUB_URL].")
 TokenOption = typer.Option(None, "--token", help="API token [env ACCORD_TOKEN].")
 

@@ -116,36 +116,59 @@ def _with_interval(low: float | None, high: float | None) -> bool:
     return low is not None and high is not None
 
 
+def _point(
+    label: str, value: float | None, low: float | None, high: float | None
+) -> dict[str, Any]:
+    return {"label": label, "value": value, "low": low, "high": high}
+
+
+def _interval_spec(
+    title: str,
+    values: list[dict[str, Any]],
+    colour: tuple[str, str, dict[str, Any]],
+    x_title: str,
+    rules: list[tuple[float, str]],
+    shape: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A chart of one interval per row, coloured by a field, with labelled reference rules."""
+    spec = _base(title, values, len(values))
+    y = {"field": "label", "type": "nominal", "title": None, "sort": None}
+    field, legend, scale = colour
+    encoding = {"field": field, "type": "nominal", "title": legend, "scale": scale}
+    spec["layer"] = _interval_layers(y, encoding, x_title, shape) + _reference_rules(rules)
+    return spec
+
+
+def _thresholds(values: Sequence[float]) -> list[tuple[float, str]]:
+    return [(t, f"threshold {t:g}") for t in values]
+
+
 def forest(task: str, rows: Sequence[EstimateRow], thresholds: Sequence[float] = ()) -> Chart:
     """Estimates with intervals by scorer x model x partner; pooled rows drawn as diamonds."""
     values = [
         {
-            "label": f"{r.scorer} · {r.model} · {r.partner or 'pooled'}",
+            **_point(
+                f"{r.scorer} · {r.model} · {r.partner or 'pooled'}", r.mean, r.ci_low, r.ci_high
+            ),
             "kind": "pooled" if r.partner is None else "one partner",
             "partner": r.partner or "pooled",
-            "value": r.mean,
-            "low": r.ci_low,
-            "high": r.ci_high,
         }
         for r in rows
         if _with_interval(r.ci_low, r.ci_high)
     ]
-    spec = _base(f"{task}: estimates with confidence intervals", values, len(values))
-    y = {"field": "label", "type": "nominal", "title": None, "sort": None}
-    colour = {
-        "field": "partner",
-        "type": "nominal",
-        "title": "partner",
-        "scale": {"range": PALETTE},
-    }
     shape = {
         "field": "kind",
         "type": "nominal",
         "title": "row",
         "scale": {"domain": ["one partner", "pooled"], "range": ["circle", "diamond"]},
     }
-    spec["layer"] = _interval_layers(y, colour, "mean score", shape) + _reference_rules(
-        [(t, f"threshold {t:g}") for t in thresholds]
+    spec = _interval_spec(
+        f"{task}: estimates with confidence intervals",
+        values,
+        ("partner", "partner", {"range": PALETTE}),
+        "mean score",
+        _thresholds(thresholds),
+        shape,
     )
     missing = len(rows) - len(values)
     return Chart(
@@ -162,26 +185,23 @@ def deltas(task: str, rows: Sequence[ComparisonRow], thresholds: Sequence[float]
     """Model minus reference with intervals, against zero and the protocol's thresholds."""
     values = [
         {
-            "label": f"{r.scorer} · {r.model} \u2212 {r.reference} · {r.partner or 'pooled'}",
+            **_point(
+                f"{r.scorer} · {r.model} {MINUS} {r.reference} · {r.partner or 'pooled'}",
+                r.delta,
+                r.ci_low,
+                r.ci_high,
+            ),
             "kind": "paired" if r.paired else "unpaired",
-            "value": r.delta,
-            "low": r.ci_low,
-            "high": r.ci_high,
         }
         for r in rows
         if _with_interval(r.ci_low, r.ci_high)
     ]
-    spec = _base(f"{task}: differences vs references", values, len(values))
-    y = {"field": "label", "type": "nominal", "title": None, "sort": None}
-    colour = {
-        "field": "kind",
-        "type": "nominal",
-        "title": "comparison",
-        "scale": {"range": PALETTE},
-    }
-    rules = [(0.0, "0")] + [(t, f"threshold {t:g}") for t in thresholds]
-    spec["layer"] = _interval_layers(y, colour, "Δ (model \u2212 reference)") + _reference_rules(
-        rules
+    spec = _interval_spec(
+        f"{task}: differences vs references",
+        values,
+        ("kind", "comparison", {"range": PALETTE}),
+        f"Δ (model {MINUS} reference)",
+        [(0.0, "0"), *_thresholds(thresholds)],
     )
     return Chart(
         id=f"deltas-{task}",
@@ -195,28 +215,29 @@ def reproducibility(task: str, rows: Sequence[ReplicationRow]) -> Chart:
     """Cross-site Δ with its (1 - 2 alpha) interval against ±margin, coloured by verdict."""
     values = [
         {
-            "label": f"{r.scorer} · {r.model} · {r.partner_a} vs {r.partner_b}",
+            **_point(
+                f"{r.scorer} · {r.model} · {r.partner_a} vs {r.partner_b}",
+                r.delta,
+                r.ci_low,
+                r.ci_high,
+            ),
             "verdict": r.verdict,
-            "value": r.delta,
-            "low": r.ci_low,
-            "high": r.ci_high,
         }
         for r in rows
         if r.delta is not None and _with_interval(r.ci_low, r.ci_high)
     ]
-    spec = _base(f"{task}: cross-site reproducibility", values, len(values))
-    y = {"field": "label", "type": "nominal", "title": None, "sort": None}
-    colour = {
-        "field": "verdict",
-        "type": "nominal",
-        "title": "verdict",
-        "scale": {"domain": list(VERDICT_COLOURS), "range": list(VERDICT_COLOURS.values())},
-    }
     margins = sorted({r.margin for r in rows})
     rules = [(0.0, "0")] + [
         (s * m, ("+" if s > 0 else MINUS) + f"{m:g}") for m in margins for s in (-1, 1)
     ]
-    spec["layer"] = _interval_layers(y, colour, "Δ between partners") + _reference_rules(rules)
+    verdicts = {"domain": list(VERDICT_COLOURS), "range": list(VERDICT_COLOURS.values())}
+    spec = _interval_spec(
+        f"{task}: cross-site reproducibility",
+        values,
+        ("verdict", "verdict", verdicts),
+        "Δ between partners",
+        rules,
+    )
     return Chart(
         id=f"reproducibility-{task}",
         title=f"Cross-site reproducibility: {task}",

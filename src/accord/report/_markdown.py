@@ -46,6 +46,8 @@ def render_markdown(report: Report) -> str:
     ]
     if r.summary:
         lines += [f"- {f.sentence}" for f in r.summary] + [""] + _table(findings_table(r.summary))
+    elif any(t.thresholds for t in r.tasks):
+        lines += ["No finding can be judged yet: there are no results for the thresholds.", ""]
     else:
         lines += ["The protocol sets no thresholds, so the report draws no findings.", ""]
     lines += ["## Methodology", ""]
