@@ -70,3 +70,10 @@ def root(
     Start with `accord demo`, then `accord protocol init` to write your own protocol.
     """
     _state["debug"] = debug
+
+
+from .export import export_command  # noqa: E402 (the commands need `app` first)
+from .report import report_command  # noqa: E402
+
+app.command("report")(report_command)
+app.command("export")(export_command)

@@ -109,4 +109,9 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
         )
         out.print(f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}")
         out.print(f"  ledger head: {results['ledger_head']}")
+        from ..report import Report, write_report
+
+        joint = api.call("GET", f"/exercises/{exercise}/report", params={"format": "json"})
+        report_path = write_report(Report.model_validate(joint), directory / "report.html")
+        out.print(f"\n[bold]Joint report[/]: {report_path}", soft_wrap=True)
         api.close()

@@ -14,7 +14,6 @@ from .. import __version__
 from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
-from ._errors import HubError
 from ._limits import BodyLimit
 from ._queries import MAX_PAGE
 from ._schemas import (
@@ -27,6 +26,8 @@ from ._schemas import (
     SecondmentIn,
     TokenIn,
 )
+from ._errors import BadRequest, HubError
+from ._reports import reports_router
 from ._service import Hub
 from ._upload import UPLOAD_PREFIX, receive_bundle
 
@@ -278,6 +279,7 @@ def create_app(hub: Hub) -> FastAPI:
     ) -> list[dict[str, Any]]:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
+    app.include_router(reports_router(hub))
     return app
 
 

@@ -1,0 +1,231 @@
+"""The joint report as data: what `accord report -o report.json` writes (format 1).
+
+Every renderer (HTML, Markdown, the hub's pages) reads this model and nothing else, so a
+number looks the same wherever it is shown.
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+REPORT_FORMAT = 1
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PartnerInfo(_Row):
+    """A partner institute."""
+
+    id: str
+    name: str
+
+
+class ModelInfo(_Row):
+    """A model of the protocol (id and Inspect model string; both replaced when anonymised)."""
+
+    id: str
+    model: str
+    role: str | None
+
+
+class EstimateRow(_Row):
+    """A model's mean score on a task for one partner, or pooled (`partner` None)."""
+
+    task: str
+    model: str
+    scorer: str
+    partner: str | None
+    partners: list[str]
+    n: int
+    mean: float
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    method: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ComparisonRow(_Row):
+    """Model minus reference on a task."""
+
+    task: str
+    scorer: str
+    model: str
+    reference: str
+    partner: str | None
+    partners: list[str]
+    paired: bool
+    n: int
+    delta: float
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    p_adjusted: float | None
+    correction: str | None
+    method: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class ReplicationRow(_Row):
+    """Two partners' runs of the same task x model, against the reproducibility margin."""
+
+    task: str
+    model: str
+    scorer: str
+    partner_a: str
+    partner_b: str
+    deviations: list[str]
+    paired: bool
+    n: int
+    delta: float | None
+    ci_low: float | None
+    ci_high: float | None
+    margin: float
+    p_tost: float | None
+    verdict: str
+    method: str | None = None
+    notes: list[str] = Field(default_factory=list)
+
+
+class Bounded(_Row):
+    """A value with its interval."""
+
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class AgreementRow(_Row):
+    """Agreement between two graders on the same items."""
+
+    task: str
+    model: str
+    partner: str
+    grader_a: str
+    grader_b: str
+    n: int
+    percent: Bounded
+    kappa: Bounded
+    alpha_nominal: Bounded
+    alpha_ordinal: Bounded
+    notes: list[str] = Field(default_factory=list)
+
+
+class FindingRow(_Row):
+    """A protocol threshold judged against the interval of its quantity."""
+
+    threshold: str
+    statement: str
+    status: str
+    task: str
+    model: str
+    compare_to: str | None
+    when: str
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    partners: list[str]
+    evidence: str
+    sentence: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class Chart(_Row):
+    """A chart: its Vega-Lite spec (data inline), rendered to SVG by the renderers."""
+
+    id: str
+    title: str
+    description: str
+    spec: dict[str, Any]
+
+
+class TaskSection(_Row):
+    """Everything the report says about one task."""
+
+    task: str
+    inspect_task: str
+    epochs: int
+    cluster: str | None
+    disclosure: str
+    estimates: list[EstimateRow]
+    comparisons: list[ComparisonRow]
+    replications: list[ReplicationRow]
+    agreements: list[AgreementRow]
+    thresholds: list[str]
+    estimate_bounds: list[float] = Field(
+        default_factory=list, description="Threshold values on the estimate, drawn in charts."
+    )
+    delta_bounds: list[float] = Field(
+        default_factory=list, description="Threshold values on Δ, drawn in charts."
+    )
+    charts: list[Chart] = Field(default_factory=list)
+
+
+class RunProvenance(_Row):
+    """Where one run's numbers come from."""
+
+    partner: str
+    task: str
+    model: str
+    samples: int | None
+    inspect_version: str | None
+    accord_version: str | None
+    dataset_digest: str | None
+    log_sha256: str | None
+    bundle_sha256: str | None
+    signer_key_id: str | None
+    started_at: str | None
+    completed_at: str | None
+
+
+class Provenance(_Row):
+    """The runs, their bundles and the ledger head the results were read at."""
+
+    source: Literal["run directories", "hub"]
+    hub_url: str | None
+    ledger_head: str | None
+    runs: list[RunProvenance]
+    deviations: list[str]
+
+
+class Methodology(_Row):
+    """The analysis plan and the methods the numbers actually used."""
+
+    alpha: float
+    confidence: str
+    correction: str
+    reproducibility_margin: float
+    comparisons: list[tuple[str, str]]
+    methods_used: list[str]
+    paragraphs: list[str]
+
+
+class Report(_Row):
+    """A joint report of an exercise (or of a protocol's runs)."""
+
+    format: Literal[1] = 1
+    title: str
+    exercise: str | None
+    protocol_name: str
+    protocol_id: str
+    description: str
+    partners: list[PartnerInfo]
+    models: list[ModelInfo]
+    generated_at: datetime
+    runs_started: str | None
+    runs_finished: str | None
+    published_at: str | None
+    embargo_until: str | None
+    state: Literal["draft", "published"]
+    state_note: str
+    anonymised: bool
+    summary: list[FindingRow]
+    methodology: Methodology
+    tasks: list[TaskSection]
+    caveats: list[str]
+    provenance: Provenance
+    protocol_yaml: str
