@@ -14,8 +14,10 @@ from .. import __version__
 from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
+from ._errors import HubError
 from ._limits import BodyLimit
 from ._queries import MAX_PAGE
+from ._reports import reports_router
 from ._schemas import (
     MAX_OFFSET,
     ExerciseIn,
@@ -26,8 +28,6 @@ from ._schemas import (
     SecondmentIn,
     TokenIn,
 )
-from ._errors import BadRequest, HubError
-from ._reports import reports_router
 from ._service import Hub
 from ._upload import UPLOAD_PREFIX, receive_bundle
 
