@@ -242,3 +242,11 @@ def test_an_exercise_without_results_still_reports(demo: Demo) -> None:
     assert soup.select_one("#task-refusal").get_text().count("No results for this task yet") == 1
     assert "No finding can be judged yet" in soup.select_one("#summary").get_text()
     assert "No finding can be judged yet" in render_markdown(report)
+
+
+def test_demo_writes_the_joint_report_from_its_hub(demo: Demo) -> None:
+    soup = BeautifulSoup((demo.root / "report.html").read_text(), "html.parser")
+    assert soup.select_one("#ledger-head").get_text().startswith("sha256:")
+    provenance = soup.select_one("table[data-table=provenance]").get_text()
+    assert "ed25519:" in provenance and "hub" in soup.select_one("#provenance").get_text()
+    assert len(soup.select("figure.chart svg")) == 8
