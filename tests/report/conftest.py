@@ -49,6 +49,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     root = tmp_path_factory.mktemp("report-demo") / "demo"
     result = runner.invoke(app, ["demo", "--dir", str(root)])
     assert result.exit_code == 0, result.output
+    assert f"Joint report: {root / 'report.html'}" in " ".join(result.stdout.split())
     return Demo(root)
 
 

@@ -177,7 +177,7 @@ def test_bad_format_and_sources_exit_2(demo: Demo, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_hub_export_follows_the_scores_policy(database: str, demo: Demo, tmp_path: Path) -> None:
     world = build_hub(database, tmp_path / "data", demo)
     path = f"/exercises/{world.exercise}/export"

@@ -242,3 +242,22 @@ def test_an_exercise_without_results_still_reports(demo: Demo) -> None:
     assert soup.select_one("#task-refusal").get_text().count("No results for this task yet") == 1
     assert "No finding can be judged yet" in soup.select_one("#summary").get_text()
     assert "No finding can be judged yet" in render_markdown(report)
+
+
+def test_demo_writes_the_joint_report_from_its_hub(demo: Demo) -> None:
+    soup = BeautifulSoup((demo.root / "report.html").read_text(), "html.parser")
+    assert soup.select_one("#ledger-head").get_text().startswith("sha256:")
+    provenance = soup.select_one("table[data-table=provenance]").get_text()
+    assert "ed25519:" in provenance and "hub" in soup.select_one("#provenance").get_text()
+    assert len(soup.select("figure.chart svg")) == 8
+
+
+def test_runs_of_another_protocol_are_refused(demo: Demo, tmp_path: Path) -> None:
+    other = tmp_path / "protocol.yaml"
+    other.write_text(demo.protocol.read_text().replace("Demo of a joint", "Another joint", 1))
+    target = tmp_path / "r.html"
+    args = ["report", "--protocol", str(other), *map(str, demo.runs), "-o", str(target)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "pass the protocol the runs were made with" in " ".join(result.output.split())
+    assert not target.exists()

@@ -7,7 +7,7 @@ exercise, submission count, state and view, so a report is rebuilt only when it 
 
 from collections import OrderedDict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
@@ -17,6 +17,9 @@ from ..store import Run, SampleScore, Submission, transaction
 from . import _policy as policy
 from ._auth import Actor
 from ._service import Hub
+
+if TYPE_CHECKING:
+    from ..report import ExportData, ReportInputs
 
 API = "/api/v1"
 CACHE_SIZE = 64
@@ -28,7 +31,7 @@ MEDIA = {
 Auth = Annotated[str | None, Header(alias="Authorization")]
 
 
-def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> Any:
+def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
     """The ReportInputs of an exercise as `actor` may see it (after the results policy)."""
     from ..protocol import parse_protocol
     from ..report import ReportInputs, RunProvenance
@@ -97,7 +100,7 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> Any:
     )
 
 
-def export_data(hub: Hub, actor: Actor, exercise_id: str) -> Any:
+def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
     """The ExportData of an exercise (after the scores policy: partners and secondees only)."""
     from ..analysis import ScoreTable
     from ..protocol import parse_protocol

@@ -137,8 +137,10 @@ def finding(row: Row, confidence: str) -> FindingRow:
     """A report row of a finding, with its one-sentence summary."""
     notes = _notes(row)
     status = str(row["status"])
+    quantity = "delta" if row.get("compare_to") else "estimate"
     interval = (
-        f"{row['value']:.3f} ({confidence} CI [{row['ci_low']:.3f}, {row['ci_high']:.3f}])"
+        f"{quantity} = {row['value']:.3f}, {confidence} CI "
+        f"[{row['ci_low']:.3f}, {row['ci_high']:.3f}]"
         if row.get("value") is not None
         and row.get("ci_low") is not None
         and row.get("ci_high") is not None
@@ -149,7 +151,7 @@ def finding(row: Row, confidence: str) -> FindingRow:
         "not supported": "Not supported",
         "inconclusive": "Inconclusive",
     }.get(status, status.capitalize())
-    sentence = f"{lead}: {row['statement']} ({row['when']}; {interval})."
+    sentence = f"{lead}: {row['statement']} (when {row['when']}; {interval})."
     if status == "inconclusive":
         why = "; ".join(notes) or "the interval straddles the threshold"
         sentence = sentence[:-1] + f"; more data is needed: {why}."

@@ -148,13 +148,17 @@ def _texts(data: ExportData, n: int) -> tuple[Any, Any]:
     allowed = data.text_allowed()
     if not allowed.any():
         return pa.nulls(n, pa.string()), pa.nulls(n, pa.string())
+    if data.answers is not None and data.explanations is not None:
+        import pyarrow.compute as pc
+
+        mask, none = pa.array(allowed), pa.nulls(n, pa.string())
+        answer = pa.array(list(data.answers), type=pa.string())
+        explanation = pa.array(list(data.explanations), type=pa.string())
+        return pc.if_else(mask, answer, none), pc.if_else(mask, explanation, none)
     answers: list[str | None] = [None] * n
     explanations: list[str | None] = [None] * n
     t, levels = data.scores, data.scores.levels
     for i in (int(j) for j in np.flatnonzero(allowed)):
-        if data.answers is not None and data.explanations is not None:
-            answers[i], explanations[i] = data.answers[i], data.explanations[i]
-            continue
         key = (
             levels["partner"][t.partner[i]],
             levels["task"][t.task[i]],
