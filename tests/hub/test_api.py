@@ -62,7 +62,8 @@ def test_exercise_lifecycle_submissions_and_results(
     }
     assert results["deviations"] == []
     analysis = results["analysis"]
-    assert [r["verdict"] for r in analysis["replications"]] == ["consistent"]
+    # identical scores of 24 samples in 6 clusters cannot show agreement within +-0.05
+    assert [r["verdict"] for r in analysis["replications"]] == ["inconclusive"]
     assert any(e["partner"] is None for e in analysis["estimates"])  # pooled over comparable runs
     assert results["ledger_head"].startswith("sha256:")
 

@@ -265,11 +265,13 @@ def tost_rates(
     seed: int,
     margin: float = 0.05,
     alpha: float = 0.05,
+    judge: Callable[[np.ndarray, np.ndarray], str] | None = None,
 ) -> dict[str, float]:
     """Verdict shares of TOST for two sites whose true difference is `delta`.
 
     coupling: share of samples on which the sites' scores are identical (temperature 0 near
     1.0); elsewhere each site draws independently. Binary scores at base rate 0.3, or normal.
+    `judge(a, b)` replaces Accord's verdict (for baselines).
     """
     rng = np.random.default_rng(seed)
     counts = {"consistent": 0, "inconsistent": 0, "inconclusive": 0}
@@ -289,6 +291,9 @@ def tost_rates(
             base = rng.normal(0, 1, n)
             a = np.where(same, base + delta, rng.normal(delta, 1, n))
             b = np.where(same, base, rng.normal(0, 1, n))
+        if judge is not None:
+            counts[judge(a, b)] += 1
+            continue
         diff = difference(
             RunData(samples, a, none, ones, binary), RunData(samples, b, none, ones, binary), False
         )
