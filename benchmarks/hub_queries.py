@@ -26,7 +26,7 @@ import yaml
 from sqlalchemy import func, insert, select
 
 from accord.bundle import build_bundle
-from accord.hub import create_app, open_hub, serve_in_background
+from accord.hub import HubClient, create_app, open_hub, serve_in_background
 from accord.identity import load_private_key, write_key_pair
 from accord.protocol import load_protocol, write_example
 from accord.run import plan_share, run_share
@@ -48,7 +48,7 @@ def bundles(work: Path) -> tuple[str, dict[str, Path], dict[str, object]]:
         out[partner] = build_bundle(
             result.out_dir, protocol, load_private_key(key.private_key), work / f"{partner}.accord"
         ).path
-        keys[partner] = key.record
+        keys[partner] = key
     return (work / "p" / "protocol.yaml").read_text(), out, keys
 
 
@@ -143,9 +143,11 @@ def run_backend(
             tokens[partner] = api.post(
                 f"/members/{member['id']}/tokens", json={"scopes": ["read", "write"]}
             ).json()["token"]
-            api.post(
-                f"/institutes/{partner}/keys", json={"key": keys[partner].model_dump(mode="json")}
-            ).raise_for_status()  # type: ignore[attr-defined]
+            HubClient(url, admin.token).register_key(  # with proof of possession
+                partner,
+                keys[partner].record,  # type: ignore[attr-defined]
+                load_private_key(keys[partner].private_key),  # type: ignore[attr-defined]
+            )
         exercise = api.post("/exercises", json={"protocol_yaml": protocol_yaml}).json()["id"]
         api.post(f"/exercises/{exercise}/open").raise_for_status()
         for partner, path in bundle_files.items():

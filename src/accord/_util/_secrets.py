@@ -20,7 +20,8 @@ import hashlib
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from itertools import accumulate
 from typing import Any
 
 # Keys whose values are credentials whatever they look like (normalised: lower case, `_`).
@@ -67,6 +68,11 @@ class _Shape:
     def anchor(self) -> str | None:
         """A literal every match contains (lower-cased when the pattern ignores case)."""
         return _anchor(self.pattern)
+
+    @property
+    def ignore_case(self) -> bool:
+        """Whether the pattern ignores case (its anchor is then searched lower-cased)."""
+        return bool(self.pattern.flags & re.IGNORECASE)
 
 
 @cache
@@ -188,24 +194,45 @@ def find_secrets(
         One finding per place, in document order.
     """
     named: list[tuple[int, SecretFinding]] = []
-    places: list[str] = []
+    places: list[_Place] = []
     texts: list[str] = []
-    _gather(value, path, None, named, places, texts, canaries)
+    _gather(value, (path,) if path else None, None, named, places, texts, canaries)
     ordered = named + _by_shape(places, texts, canaries)
     return [finding for _, finding in sorted(ordered, key=lambda item: item[0])]
 
 
+# Where a value sits, built cheaply while walking and rendered only for a finding:
+# None (the root), (name,) for a given prefix, or (parent, key, is_key).
+_Place = tuple[Any, ...] | None
+
+
+def _render(place: _Place) -> str:
+    parts: list[str] = []
+    suffix = ""
+    while place is not None:
+        if len(place) == 1:
+            parts.append(str(place[0]))
+            break
+        parent, key, is_key = place
+        if is_key:
+            suffix = " (a key)"
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        place = parent
+    text = "".join(reversed(parts)).lstrip(".")
+    return (text or "<root>") + suffix
+
+
 def might_contain_secret(text: str) -> bool:
     """Whether raw text (not JSON) holds something shaped like a credential."""
-    return bool(_by_shape(["<text>"], [text], _NO_CANARIES))
+    return bool(_by_shape([("<text>",)], [text], _NO_CANARIES))
 
 
 def _gather(
     value: Any,
-    path: str,
+    place: _Place,
     secret: str | None,
     named: list[tuple[int, SecretFinding]],
-    places: list[str],
+    places: list[_Place],
     texts: list[str],
     canaries: CanaryMatcher,
 ) -> None:
@@ -217,27 +244,32 @@ def _gather(
         pair_name = value.get("name", value.get("key"))
         pair = pair_name if isinstance(pair_name, str) and _secret_name(pair_name) else None
         for key, item in value.items():
-            child = f"{path}.{key}" if path else str(key)
             if isinstance(key, str):
-                places.append(f"{child} (a key)")
+                places.append((place, key, True))
                 texts.append(key)
-            inner = secret or (key if isinstance(key, str) and _secret_name(key) else None)
+                inner = secret or (key if _secret_name(key) else None)
+            else:
+                inner = secret
             if pair is not None and key == "value":
                 inner = pair
-            _gather(item, child, inner, named, places, texts, canaries)
+            if isinstance(item, str) and inner is None:  # the common leaf, inline
+                places.append((place, key, False))
+                texts.append(item)
+            else:
+                _gather(item, (place, key, False), inner, named, places, texts, canaries)
     elif isinstance(value, list | tuple):
         first = value[0] if len(value) == 2 else None
         pair = first if isinstance(first, str) and _secret_name(first) else None
         for index, item in enumerate(value):
             inner = secret or (pair if index == 1 else None)
-            _gather(item, f"{path}[{index}]", inner, named, places, texts, canaries)
+            _gather(item, (place, index, False), inner, named, places, texts, canaries)
     elif isinstance(value, str):
-        where = path or "<root>"
         if secret is not None and _credential_value(secret, value):
             kind = f"a value under the credential key '{secret}'"
-            named.append((len(places), SecretFinding(where, kind, canaries(value))))
+            finding = SecretFinding(_render(place), kind, canaries(value))
+            named.append((len(places), finding))
             return
-        places.append(where)
+        places.append(place)
         texts.append(value)
 
 
@@ -250,6 +282,7 @@ def _normal(key: str) -> str:
     return key.strip().lower().replace("-", "_").replace(" ", "_")
 
 
+@lru_cache(maxsize=1 << 16)  # key names repeat in every sample
 def _secret_name(key: str) -> bool:
     normal = _normal(key)
     return normal in _SECRET_KEYS or _SECRET_PART.search(normal) is not None
@@ -274,31 +307,28 @@ def _placeholder(value: str) -> bool:
 
 
 def _by_shape(
-    places: list[str], texts: list[str], canaries: CanaryMatcher
+    places: list[_Place], texts: list[str], canaries: CanaryMatcher
 ) -> list[tuple[int, SecretFinding]]:
     if not texts:
         return []
     joined = _SEPARATOR.join(texts)
-    starts = []
-    offset = 0
-    for text in texts:
-        starts.append(offset)
-        offset += len(text) + len(_SEPARATOR)
     lowered = joined.lower()
+    starts: list[int] | None = None
     found: dict[int, SecretFinding] = {}
     for shape in _shapes():
         anchor = shape.anchor
-        if anchor is not None:
-            haystack = lowered if shape.pattern.flags & re.IGNORECASE else joined
-            if anchor not in haystack:
-                continue
+        if anchor is not None and anchor not in (lowered if shape.ignore_case else joined):
+            continue
         for match in _matches(shape, joined):
+            if starts is None:
+                step = len(_SEPARATOR)
+                starts = list(accumulate((len(t) + step for t in texts[:-1]), initial=0))
             index = bisect.bisect_right(starts, match.start()) - 1
             if index in found and not found[index].canary:
                 continue
-            text = texts[index]
-            canary = canaries(match.group(0)) or canaries(text)
-            found[index] = SecretFinding(_mask(places[index], match.group(0)), shape.kind, canary)
+            canary = canaries(match.group(0)) or canaries(texts[index])
+            where = _mask(_render(places[index]), match.group(0))
+            found[index] = SecretFinding(where, shape.kind, canary)
     return sorted(found.items())
 
 

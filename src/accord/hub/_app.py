@@ -191,15 +191,17 @@ def create_app(hub: Hub) -> FastAPI:
             "protocol_yaml": row.protocol_yaml,
         }
 
-    for target in ("open", "closed", "published"):
-        verb = {"open": "open", "closed": "close", "published": "publish"}[target]
+    def transition_to(target: str) -> Any:
+        # A closure per target: a defaulted parameter would become a query parameter.
+        def transition(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+            return _exercise(hub.transition(actor(authorization), exercise_id, target))
 
-        def transition(
-            exercise_id: str, authorization: Auth = None, _target: str = target
-        ) -> dict[str, Any]:
-            return _exercise(hub.transition(actor(authorization), exercise_id, _target))
+        return transition
 
-        app.post(f"{API}/exercises/{{exercise_id}}/{verb}", name=f"exercise_{verb}")(transition)
+    for target, verb in (("open", "open"), ("closed", "close"), ("published", "publish")):
+        app.post(f"{API}/exercises/{{exercise_id}}/{verb}", name=f"exercise_{verb}")(
+            transition_to(target)
+        )
 
     @app.post(
         f"{API}/exercises/{{exercise_id}}/submissions",
