@@ -59,7 +59,7 @@ def test_all_equal_binary_scores_are_bounded_by_wilson_not_zero_width() -> None:
 
 def test_all_equal_non_binary_scores_give_no_interval() -> None:
     [e] = estimates(table([0.5] * 10), 0.05, set())
-    assert e.se == 0 and e.method == "t" and not e.binary
+    assert e.se == 0 and e.method == "hall" and not e.binary
     assert e.ci_low is None and e.ci_high is None
     assert "no interval" in (e.note or "")
 

@@ -15,7 +15,7 @@ from scipy import stats
 from ._core import MeanStats, RunData, all_equal, paired_units, t_p_value, vector_stats, welch
 from ._intervals import effective_n, newcombe, quantile, tango, tango_z, wilson
 
-IntervalMethod = Literal["wilson", "t", "cr2-bm", "tango", "newcombe", "welch"]
+IntervalMethod = Literal["wilson", "hall", "t", "cr2-bm", "tango", "newcombe", "welch"]
 """How an interval was computed (docs/methodology.md describes each)."""
 
 _BISECTION = 50
