@@ -18,7 +18,8 @@ class Estimate(_Result):
     """The mean score of one model on one task, for one partner or pooled over partners.
 
     `method` names the interval: `wilson` (binary scores; on effective counts with epochs or
-    clusters), `t` (CLT standard error) or `cr2-bm` (CR2 clustered SE, Bell-McCaffrey df).
+    clusters), `hall` (CLT standard error, t with Hall's skewness transformation) or `cr2-bm`
+    (CR2 clustered SE, Bell-McCaffrey df).
     `se` is the CLT or CR2 standard error whatever the interval method.
     """
 
