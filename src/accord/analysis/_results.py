@@ -144,6 +144,7 @@ class Finding(_Result):
     ci_low: float | None
     ci_high: float | None
     ci_level: float | None = None  # level of the (adjusted) interval judged
+    method: IntervalMethod | None = None  # the method of that interval
     partners: list[str]
     evidence: str
     reason: str | None = None  # why a verdict is inconclusive or there is no data
