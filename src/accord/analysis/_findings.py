@@ -102,10 +102,18 @@ def _finding(
             quantities[variable] = _of_estimate(own) if own else None
     missing = sorted(k for k, q in quantities.items() if q is None)
     if missing:
+        key = (threshold.task, scorer, threshold.model, threshold.compare_to)
+        split = any((c.task, c.scorer, c.model, c.reference) == key for c in comparisons)
+        hint = ""
+        if "delta" in missing:
+            hint = (
+                "; the partners' runs deviate, so no pooled comparison exists"
+                if split
+                else "; add the pair to analysis.comparisons"
+            )
         return _no_data(
             base,
-            f"no {', '.join(missing)} for {threshold.model} on {threshold.task} ({scorer})"
-            + ("; add the pair to analysis.comparisons" if "delta" in missing else ""),
+            f"no {', '.join(missing)} for {threshold.model} on {threshold.task} ({scorer})" + hint,
         )
     present = {k: q for k, q in quantities.items() if q is not None}
     main_name = "delta" if "delta" in present else sorted(present)[0]
