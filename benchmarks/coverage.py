@@ -23,8 +23,8 @@ from accord.analysis._simulation import coverage as accord_coverage
 
 
 def t_coverage(scenario: Scenario, reps: int, seed: int) -> float:
-    """The baseline: the t interval on per-sample means (CR1 with t(C - 1) when clustered,
-    Welch when unpaired), i.e. the method before the score intervals and CR2."""
+    """The baseline: the t interval on per-sample means (CR1 with t(C - 1) for clustered
+    estimates; paired t or Welch, ignoring clusters, for differences)."""
     rng = np.random.default_rng(seed)
     first, second = scenario.draw(rng, reps)
     a = first.values.mean(axis=2)

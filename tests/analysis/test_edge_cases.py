@@ -59,7 +59,7 @@ def test_all_equal_binary_scores_are_bounded_by_wilson_not_zero_width() -> None:
 
 def test_all_equal_non_binary_scores_give_no_interval() -> None:
     [e] = estimates(table([0.5] * 10), 0.05, set())
-    assert e.se == 0 and e.method == "t" and not e.binary
+    assert e.se == 0 and e.method == "hall" and not e.binary
     assert e.ci_low is None and e.ci_high is None
     assert "no interval" in (e.note or "")
 
@@ -193,5 +193,17 @@ def test_plan_prints_detectable_differences(make_protocol: ProtocolFactory) -> N
     assert abs(comparison["detectable"] - 2.8016 * 0.5 / np.sqrt(24)) > 0.05
     assert abs(power(24, comparison["detectable"], 2, 0.05, model, design) - 0.8) < 1e-6
     assert comparison["samples_needed"] == samples_needed(0.1, 2, 0.05, 0.8, model, design)
+    assert any("icc is 0" in note for note in plan["notes"])
+
+    def with_icc(data: dict) -> None:
+        data["analysis"]["planning"] = {"icc": 0.1}
+
+    clustered = runner.invoke(
+        app, ["protocol", "plan", str(make_protocol(with_icc, name="icc")), "--json"]
+    )
+    assert clustered.exit_code == 0, clustered.output
+    [row] = [r for r in json.loads(clustered.stdout)["rows"] if r["kind"] == "comparison"]
+    assert abs(row["design_effect"] - (1 + (4 - 1) * 0.1)) < 1e-9  # 6 equal clusters of 4
+    assert row["detectable"] > comparison["detectable"]
     [replication] = [r for r in plan["rows"] if r["kind"] == "replication"]
     assert replication["samples_needed"] > 0

@@ -274,3 +274,17 @@ def test_interval_bounds_in_when_are_refused_at_validation(make_protocol: Protoc
     path: Path = make_protocol(edit)
     with pytest.raises(ProtocolError, match="already judged on the whole interval of delta"):
         load_protocol(path)
+
+
+def test_a_comparison_split_by_deviating_runs_gives_no_data_and_says_why() -> None:
+    rows = [
+        comparison(0.2, 0.1, 0.3, (0.05, 0.35)).model_copy(update={"partner": p})
+        for p in ("a", "b")
+    ]
+    [finding] = findings(
+        protocol({"model": "m", "compare_to": "r", "when": "delta > 0"}),
+        [estimate("m", 0.5, 0.4, 0.6)],
+        rows,
+        0.05,
+    )
+    assert finding.status == "no data" and "deviate" in finding.evidence

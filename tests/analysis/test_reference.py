@@ -6,6 +6,7 @@ import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from inspect_ai.scorer import SampleScore, Score, stderr
+from scipy import optimize
 from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -112,16 +113,41 @@ def test_equal_clusters_cr2_equals_statsmodels_and_inspect(seed: int, size: int,
 
 
 @settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 10**6), n=st.integers(3, 200))
-def test_clt_se_matches_statsmodels_and_inspect(seed: int, n: int) -> None:
-    values = np.random.default_rng(seed).normal(size=n)
+@given(seed=st.integers(0, 10**6), half=st.integers(2, 100))
+def test_clt_se_and_symmetric_interval_match_statsmodels_and_inspect(seed: int, half: int) -> None:
+    """With no skewness Hall's interval is the t interval (symmetrised samples: skewness 0)."""
+    x = np.random.default_rng(seed).normal(size=half)
+    values = np.concatenate([x, 2 * x.mean() - x])
+    n = values.shape[0]
     [e] = estimates(ScoreTable.from_columns(**table_of(values)), 0.05, set())
     fit = sm.OLS(values, np.ones(n)).fit()
+    assert e.method == "hall"
     assert abs(e.se - fit.bse[0]) < TOL
     low, high = fit.conf_int(0.05)[0]
     assert abs(e.ci_low - low) < TOL and abs(e.ci_high - high) < TOL
     scores = [SampleScore(score=Score(value=float(v)), sample_id=i) for i, v in enumerate(values)]
     assert abs(e.se - stderr()(scores)) < TOL
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), n=st.integers(3, 200))
+def test_skewed_scores_get_halls_transformed_t_interval(seed: int, n: int) -> None:
+    values = np.random.default_rng(seed).exponential(size=n)
+    [e] = estimates(ScoreTable.from_columns(**table_of(values)), 0.05, set())
+    mean, s = values.mean(), values.std(ddof=1)
+    se = s / np.sqrt(n)
+    skew = sps.skew(values)  # biased m3 / m2^1.5
+    a = skew / np.sqrt(n)
+    q = sps.t.ppf(0.975, n - 1)
+
+    def g_inverse(v: float) -> float:  # g(t) = t + a t^2/3 + a^2 t^3/27 + a/6 (Hall 1992)
+        return float(
+            optimize.brentq(lambda t: t + a * t**2 / 3 + a**2 * t**3 / 27 + a / 6 - v, -50, 50)
+        )
+
+    assert abs(e.se - se) < TOL
+    assert abs(e.ci_low - (mean - se * g_inverse(q))) < 1e-8
+    assert abs(e.ci_high - (mean - se * g_inverse(-q))) < 1e-8
 
 
 def test_epochs_are_averaged_per_sample_first() -> None:

@@ -56,3 +56,11 @@ def test_variables_are_collected() -> None:
         "ci_low",
         "estimate",
     }
+
+
+def test_only_quantities_with_intervals_are_variables() -> None:
+    from accord.protocol._when import COMPARISON_VARIABLES, ESTIMATE_VARIABLES, INTERVAL_BOUNDS
+
+    assert {"delta", "estimate", "reference"} == COMPARISON_VARIABLES
+    assert {"estimate"} == ESTIMATE_VARIABLES
+    assert not INTERVAL_BOUNDS & COMPARISON_VARIABLES  # bounds are refused at validation

@@ -15,7 +15,7 @@ from scipy import stats
 from ._core import MeanStats, RunData, all_equal, paired_units, t_p_value, vector_stats, welch
 from ._intervals import effective_n, newcombe, quantile, tango, tango_z, wilson
 
-IntervalMethod = Literal["wilson", "t", "cr2-bm", "tango", "newcombe", "welch"]
+IntervalMethod = Literal["wilson", "hall", "t", "cr2-bm", "tango", "newcombe", "welch"]
 """How an interval was computed (docs/methodology.md describes each)."""
 
 _BISECTION = 50
@@ -35,7 +35,7 @@ class _Proportion:
         return float(low[0]), float(high[0])
 
 
-def proportion(means: np.ndarray, stats_: MeanStats, counts: np.ndarray) -> _Proportion:
+def _proportion(stats_: MeanStats, counts: np.ndarray) -> _Proportion:
     """The effective-count proportion of per-sample means in [0, 1] (Korn-Graubard)."""
     p = stats_.mean
     clustered = stats_.clusters > 0
@@ -165,7 +165,7 @@ def difference(a: RunData, b: RunData, clustered: bool) -> Difference:
     zero = all_equal(a.means) and all_equal(b.means)
     if not binary:
         return Difference(result, False, 0, "welch", None, zero)
-    sides = (proportion(a.means, sa, a.counts), proportion(b.means, sb, b.counts))
+    sides = (_proportion(sa, a.counts), _proportion(sb, b.counts))
     return Difference(result, False, 0, "newcombe", None, zero, _sides=sides)
 
 
@@ -193,9 +193,9 @@ def _one_sided(z: float, df: float | None) -> float:
 
 
 def _invert(holds: Callable[[float], bool], upper: float = 1.0) -> float:
-    """The smallest level alpha in (0, upper) at which `holds(alpha)`; upper when never."""
+    """The smallest level alpha in (0, upper) at which `holds(alpha)`; 1 when never."""
     if not holds(upper * (1 - 1e-9)):
-        return upper if upper == 1.0 else 1.0
+        return 1.0
     lo, hi = 0.0, upper
     for _ in range(_BISECTION):
         mid = (lo + hi) / 2

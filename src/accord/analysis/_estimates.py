@@ -8,13 +8,12 @@ from scipy import stats
 from ._core import RESOLUTION, GroupStats, Units, combine, group_stats, unit_means
 from ._difference import IntervalMethod
 from ._errors import AnalysisError
-from ._intervals import effective_n, quantile, wilson
+from ._intervals import effective_n, hall, quantile, wilson
 from ._results import Estimate
 from ._table import FloatArray, IntArray, ScoreTable
 
 FEW_CLUSTERS = 10
 UNEQUAL_CV = 0.5
-SKEWED, SKEWED_N = 1.0, 100
 
 
 def check_clusters(table: ScoreTable, units: Units, clustered: np.ndarray, tasks: IntArray) -> None:
@@ -66,9 +65,9 @@ def _estimate_groups(
     result = group_stats(units, n_groups, clustered)
     binary = np.bincount(units.group, weights=~units.binary, minlength=n_groups) == 0
     raw_counts = np.bincount(group, minlength=n_groups).astype(np.float64)
-    low, high, n_eff = _intervals(result, binary, clustered, raw_counts, alpha)
-    zero_width = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))
     skew = _skewness(units, result.mean, n_groups)
+    low, high, n_eff = _intervals(result, binary, clustered, raw_counts, skew, alpha)
+    zero_width = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))
     partner_sets = _partners_per_group(table, group, n_groups)
     out = []
     for g in range(n_groups):
@@ -76,7 +75,7 @@ def _estimate_groups(
         n = int(result.n[g])
         se = _finite(result.se[g])
         clusters = int(result.clusters[g]) if clustered[g] else None
-        method: IntervalMethod = "wilson" if binary[g] else "cr2-bm" if clustered[g] else "t"
+        method: IntervalMethod = "wilson" if binary[g] else "cr2-bm" if clustered[g] else "hall"
         out.append(
             Estimate(
                 task=table.label("task", int(table.task[row])),
@@ -95,8 +94,7 @@ def _estimate_groups(
                 binary=bool(binary[g]),
                 n_effective=_finite(n_eff[g]) if binary[g] else None,
                 clusters=clusters,
-                warnings=cluster_warnings(clusters, float(result.sizes_cv[g]))
-                + _skew_warning(n, float(skew[g]), bool(binary[g] or clustered[g])),
+                warnings=cluster_warnings(clusters, float(result.sizes_cv[g])),
                 note=_note(n, bool(zero_width[g]), clusters, bool(binary[g])),
             )
         )
@@ -108,15 +106,21 @@ def _intervals(
     binary: np.ndarray,
     clustered: np.ndarray,
     raw_counts: FloatArray,
+    skew: FloatArray,
     alpha: float,
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Wilson on effective counts for binary groups, t (BM df when clustered) otherwise."""
+    """Per-group intervals: Wilson, Hall-transformed t, or t with Bell-McCaffrey df.
+
+    Binary groups get Wilson on effective counts; other unclustered groups the t interval with
+    Hall's skewness transformation; other clustered groups t with Bell-McCaffrey df.
+    """
     with np.errstate(invalid="ignore"):
         t_q = stats.t.ppf(1 - alpha / 2, np.where(result.df > 0, result.df, np.nan))
     half = t_q * result.se
+    h_low, h_high = hall(result.mean, result.se, t_q, skew, result.n.astype(np.float64))
     zero = result.se <= RESOLUTION * np.maximum(1.0, np.abs(result.mean))  # all scores equal
-    t_low = np.where(zero, np.nan, result.mean - half)
-    t_high = np.where(zero, np.nan, result.mean + half)
+    t_low = np.where(zero, np.nan, np.where(clustered, result.mean - half, h_low))
+    t_high = np.where(zero, np.nan, np.where(clustered, result.mean + half, h_high))
     p = result.mean
     n_min = np.where(clustered, result.clusters, result.n).astype(np.float64)
     n_eff = effective_n(p * (1 - p), result.se, n_min, raw_counts)
@@ -137,15 +141,6 @@ def _skewness(units: Units, mean: FloatArray, n_groups: int) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         skew: FloatArray = np.nan_to_num(m3 / m2**1.5)
     return skew
-
-
-def _skew_warning(n: int, skew: float, exempt: bool) -> list[str]:
-    if exempt or n >= SKEWED_N or abs(skew) <= SKEWED:
-        return []
-    return [
-        f"skewed scores (skewness {skew:.1f}) from {n} samples: the t interval may cover less "
-        "than its level (see the coverage table in docs/methodology.md); run more samples"
-    ]
 
 
 def cluster_warnings(clusters: int | None, sizes_cv: float) -> list[str]:

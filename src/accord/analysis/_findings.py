@@ -10,6 +10,7 @@ from typing import Any
 from ..protocol import Condition, Protocol, Threshold, evaluate_when, parse_when, when_variables
 from ..protocol._when import BoolOp, Not
 from ..protocol._when import Comparison as WhenComparison
+from ._difference import IntervalMethod
 from ._results import Comparison, Estimate, Finding, FindingStatus
 
 
@@ -46,6 +47,7 @@ class _Quantity:
     level: float
     n: int
     partners: list[str]
+    method: IntervalMethod
 
 
 def findings(
@@ -100,15 +102,23 @@ def _finding(
             quantities[variable] = _of_estimate(own) if own else None
     missing = sorted(k for k, q in quantities.items() if q is None)
     if missing:
+        key = (threshold.task, scorer, threshold.model, threshold.compare_to)
+        split = any((c.task, c.scorer, c.model, c.reference) == key for c in comparisons)
+        hint = ""
+        if "delta" in missing:
+            hint = (
+                "; the partners' runs deviate, so no pooled comparison exists"
+                if split
+                else "; add the pair to analysis.comparisons"
+            )
         return _no_data(
             base,
-            f"no {', '.join(missing)} for {threshold.model} on {threshold.task} ({scorer})"
-            + ("; add the pair to analysis.comparisons" if "delta" in missing else ""),
+            f"no {', '.join(missing)} for {threshold.model} on {threshold.task} ({scorer})" + hint,
         )
     present = {k: q for k, q in quantities.items() if q is not None}
     main_name = "delta" if "delta" in present else sorted(present)[0]
     main = present[main_name]
-    values = {"value": main.value, "partners": main.partners}
+    values = {"value": main.value, "partners": main.partners, "method": main.method}
     without = sorted(k for k, q in present.items() if q.low is None or q.high is None)
     if without:
         why = (
@@ -130,7 +140,7 @@ def _finding(
     status = judge(condition, intervals)
     evidence = (
         "; ".join(
-            f"{k} = {q.value:.3f}, {q.level:.1%} CI [{q.low:.3f}, {q.high:.3f}]"
+            f"{k} = {q.value:.3f}, {q.level:.1%} CI [{q.low:.3f}, {q.high:.3f}] ({q.method})"
             for k, q in sorted(present.items())
         )
         + f" ({scorer}; partners {', '.join(main.partners)}){extra}"
@@ -160,11 +170,13 @@ def _of_comparison(row: Comparison, alpha: float) -> _Quantity:
         low, high, level = row.adjusted_ci_low, row.adjusted_ci_high, row.adjusted_level
     else:
         low, high, level = row.ci_low, row.ci_high, 1 - alpha
-    return _Quantity(row.delta, low, high, level, row.n, row.partners)
+    return _Quantity(row.delta, low, high, level, row.n, row.partners, row.method)
 
 
 def _of_estimate(row: Estimate) -> _Quantity:
-    return _Quantity(row.mean, row.ci_low, row.ci_high, row.ci_level, row.n, row.partners)
+    return _Quantity(
+        row.mean, row.ci_low, row.ci_high, row.ci_level, row.n, row.partners, row.method
+    )
 
 
 def _needed(condition: Condition, name: str, q: _Quantity) -> int | None:

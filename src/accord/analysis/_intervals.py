@@ -60,6 +60,29 @@ def wilson(successes: FloatArray, n: FloatArray, q: FloatArray) -> tuple[FloatAr
     return np.where(successes <= 0, 0.0, low), np.where(failures <= 0, 1.0, high)
 
 
+def hall(
+    mean: FloatArray, se: FloatArray, q: FloatArray, skew: FloatArray, n: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """T interval with Hall's (1992) cubic transformation removing the skewness of the mean.
+
+    With a = skewness / sqrt(n), the transform g(t) = t + a t^2/3 + a^2 t^3/27 + a/6 of the
+    t statistic is inverted: [mean - se g^-1(q), mean - se g^-1(-q)]. With no skewness it is
+    the t interval exactly.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = skew / np.sqrt(n)
+
+        def inverse(v: FloatArray) -> FloatArray:
+            u = v - a / 6
+            x = a * u
+            exact = 3 / a * (np.cbrt(1 + x) - 1)
+            series = u - x * u / 3 + 5 * x * x * u / 27  # |a| tiny: cbrt loses precision
+            result: FloatArray = np.where(np.abs(a) < 1e-4, series, exact)
+            return result
+
+        return mean - se * inverse(q), mean - se * inverse(-q)
+
+
 def effective_n(
     variance: FloatArray, se: FloatArray, n_min: FloatArray, n_max: FloatArray
 ) -> FloatArray:

@@ -18,7 +18,8 @@ class Estimate(_Result):
     """The mean score of one model on one task, for one partner or pooled over partners.
 
     `method` names the interval: `wilson` (binary scores; on effective counts with epochs or
-    clusters), `t` (CLT standard error) or `cr2-bm` (CR2 clustered SE, Bell-McCaffrey df).
+    clusters), `hall` (CLT standard error, t with Hall's skewness transformation) or `cr2-bm`
+    (CR2 clustered SE, Bell-McCaffrey df).
     `se` is the CLT or CR2 standard error whatever the interval method.
     """
 
@@ -143,6 +144,7 @@ class Finding(_Result):
     ci_low: float | None
     ci_high: float | None
     ci_level: float | None = None  # level of the (adjusted) interval judged
+    method: IntervalMethod | None = None  # the method of that interval
     partners: list[str]
     evidence: str
     reason: str | None = None  # why a verdict is inconclusive or there is no data

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from ._core import RunData
 from ._difference import difference
@@ -132,6 +133,51 @@ def _unpaired(
     return draw
 
 
+def _paired_clustered(
+    clusters: int, icc: float, binary: bool, paired: bool = True
+) -> Callable[[np.random.Generator, int], tuple[Draw, Draw]]:
+    """Two models on very unequal clusters: latent = cluster + sample + noise (variance 1).
+
+    Binary: model succeeds at rate 0.3, reference at 0.2 (truth 0.1); normal: shift 0.2.
+    Unpaired: the reference gets its own cluster and sample effects.
+    """
+    sizes = cluster_sizes(clusters, True)
+    label = np.repeat(np.arange(clusters), sizes).astype(np.int64)
+    n = label.size
+    cut_a, cut_b = stats.norm.ppf(0.7), stats.norm.ppf(0.8)
+
+    def draw(rng: np.random.Generator, reps: int) -> tuple[Draw, Draw]:
+        def common() -> np.ndarray:
+            effect = rng.normal(0, np.sqrt(icc), (reps, clusters))[:, label]
+            return effect + rng.normal(0, np.sqrt(0.5 - icc), (reps, n))
+
+        shared = common()
+        a = shared + rng.normal(0, np.sqrt(0.5), (reps, n))
+        b = (shared if paired else common()) + rng.normal(0, np.sqrt(0.5), (reps, n))
+        if binary:
+            a, b = (a > cut_a).astype(float), (b > cut_b).astype(float)
+        else:
+            a = a + 0.2
+        return Draw(a[:, :, None], label), Draw(b[:, :, None], label)
+
+    return draw
+
+
+def _paired_epochs(
+    mean: float, n: int, epochs: int
+) -> Callable[[np.random.Generator, int], tuple[Draw, Draw]]:
+    """Rare successes over epochs; the model's rate is 0.95 r + 0.05 of the reference's r."""
+
+    def draw(rng: np.random.Generator, reps: int) -> tuple[Draw, Draw]:
+        rate = rng.beta(0.5, 0.5 * (1 - mean) / mean, (reps, n, 1))
+        none = -np.ones(n, np.int64)
+        a = (rng.random((reps, n, epochs)) < 0.95 * rate + 0.05).astype(float)
+        b = (rng.random((reps, n, epochs)) < rate).astype(float)
+        return Draw(a, none), Draw(b, none)
+
+    return draw
+
+
 def scenarios() -> list[Scenario]:
     """Every coverage scenario of docs/methodology.md."""
     out = [
@@ -196,6 +242,29 @@ def scenarios() -> list[Scenario]:
     out += [
         Scenario(f"unpaired normal n={n}", "unpaired", 0.2, True, _unpaired(0.2, 0.0, n, False))
         for n in (20, 50)
+    ]
+    out += [
+        Scenario(
+            f"{kind} clustered {'binary' if b else 'normal'} C={c} unequal icc=0.3",
+            kind,
+            0.1 if b else 0.2,
+            False,
+            _paired_clustered(c, 0.3, b, kind == "paired"),
+        )
+        for kind in ("paired", "unpaired")
+        for c in (5, 10, 20)
+        for b in (True, False)
+    ]
+    out += [
+        Scenario(
+            f"paired epochs rare mean={m} n={n} x 5",
+            "paired",
+            0.05 - 0.05 * m,
+            False,
+            _paired_epochs(m, n, 5),
+        )
+        for m in (0.02, 0.05)
+        for n in (30, 100)
     ]
     return out
 

@@ -54,7 +54,7 @@ def plan_command(
         labels = _pilot_clusters(table)
     designs = _designs(loaded, labels, planning["icc"])
     rows = _rows(protocol, planning, designs, target_delta)
-    guidance = _site_guidance(protocol, planning, bool(pilot))
+    guidance = _guidance(protocol, planning, bool(pilot))
     if json_output:
         print_json({"assumptions": planning, "source": source, "rows": rows, "notes": guidance})
         return
@@ -145,21 +145,30 @@ def _rows(
     return rows
 
 
-def _site_guidance(protocol: Protocol, planning: dict[str, Any], pilot: bool) -> list[str]:
-    """Advice on `site_correlation`, which depends on sampling temperature."""
+def _guidance(protocol: Protocol, planning: dict[str, Any], pilot: bool) -> list[str]:
+    """Advice on assumptions the plan cannot check.
+
+    The `icc` of clustered tasks, and `site_correlation`, which depends on the temperature.
+    """
     if pilot:
         return []
+    notes = [
+        f"task {task.id} clusters on '{task.cluster}' but analysis.planning.icc is 0: no design "
+        "effect is planned; set icc (0.05-0.3 is common) or estimate it with --pilot"
+        for task in protocol.tasks
+        if task.cluster and planning["icc"] == 0
+    ]
     temperatures = {
         float(protocol.generate_config(t.id).get("temperature", 1.0)) for t in protocol.tasks
     }
     if max(temperatures) > 0 and planning["site_correlation"] >= 0.9:
-        return [
+        notes.append(
             f"site_correlation {planning['site_correlation']:g} holds only at temperature 0 "
             f"(with a seed); at temperature {max(temperatures):g} two partners' per-sample "
             "scores correlate less (about 0.5-0.8): set analysis.planning.site_correlation or "
             "estimate it with --pilot"
-        ]
-    return []
+        )
+    return notes
 
 
 def _pilot_clusters(table: ScoreTable) -> dict[str, list[str | None]]:
