@@ -24,6 +24,15 @@ def _notes(row: Row) -> list[str]:
     notes = [str(row[key]) for key in _NOTE_FIELDS if row.get(key)]
     warnings = row.get("warnings") or []
     notes.extend(str(w) for w in (warnings if isinstance(warnings, list) else [warnings]))
+    low, high = row.get("adjusted_ci_low"), row.get("adjusted_ci_high")
+    if low is not None and high is not None and row.get("adjusted_level") is not None:
+        level = float(row["adjusted_level"])
+        notes.append(
+            f"{level:.1%} interval adjusted for multiple comparisons ({row.get('correction')}): "
+            f"[{float(low):.3f}, {float(high):.3f}]"
+        )
+    if row.get("needed_n"):
+        notes.append(f"about {int(row['needed_n']):,} samples would decide this verdict")
     return list(dict.fromkeys(notes))
 
 
@@ -43,8 +52,6 @@ def _float(row: Row, key: str) -> float | None:
 def estimate(row: Row) -> EstimateRow:
     """A report row of an analysis estimate."""
     notes = _notes(row)
-    if row.get("wilson_low") is not None and row.get("wilson_high") is not None:
-        notes.append(f"Wilson interval [{row['wilson_low']:.3f}, {row['wilson_high']:.3f}]")
     return EstimateRow(
         task=row["task"],
         model=row["model"],
