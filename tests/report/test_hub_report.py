@@ -22,7 +22,7 @@ def test_report_route_follows_the_results_policy(database: str, demo: Demo, tmp_
     path = f"/exercises/{world.exercise}/report"
     for who in ("anonymous", "inst-c"):  # not before publication
         response = world.get(who, path)
-        assert response.status_code in (401, 403), response.text
+        assert response.status_code in (401, 404), response.text  # hidden: as if missing
     partner = world.get("inst-a", path, params={"format": "json"})
     assert partner.status_code == 200, partner.text
     report = Report.model_validate(partner.json())
@@ -94,5 +94,5 @@ def test_cli_report_from_the_hub_over_http(database: str, demo: Demo, tmp_path: 
     text = pdfless.read_text()
     assert "accord/guarded" not in text and "Model A" in text
     assert (tmp_path / "hub.md.models.json").is_file()
-    assert denied.exit_code == 1 and "403" in denied.output
+    assert denied.exit_code == 2 and "no exercise" in denied.output  # hidden: as if missing
     assert not (tmp_path / "no.html").exists()

@@ -62,14 +62,15 @@ def test_json_report_has_every_section_with_the_analysis(written: dict[str, Path
     refusal = report.tasks[0]
     assert any(e.partner is None for e in refusal.estimates)  # the pooled row
     assert refusal.comparisons and refusal.comparisons[0].p_adjusted is not None
-    assert refusal.replications[0].verdict == "consistent"
+    assert refusal.replications[0].verdict == "inconclusive"  # identical scores, few samples
     assert refusal.delta_bounds == [-0.10]
     assert {c.id for c in refusal.charts} == {
         "forest-refusal",
         "deltas-refusal",
         "reproducibility-refusal",
     }
-    assert any(t.agreements for t in report.tasks)
+    assert not any(t.agreements for t in report.tasks)  # the demo declares no graders
+    assert any("not computed for: refusal, jailbreak, injection" in c for c in report.caveats)
     assert any("inconclusive" in c and "more data" in c for c in report.caveats)
     runs = report.provenance.runs
     assert len(runs) == 8 and {r.partner for r in runs} == {"inst-a", "inst-b"}
@@ -100,8 +101,8 @@ def test_html_report_has_every_section_in_order_and_draws_every_chart(
     header = [th.get_text() for th in refusal.select("#comparisons-refusal th")]
     assert "p adjusted" in header and "95% CI" in header
     verdicts = [td.get_text() for td in refusal.select("#replications-refusal td.verdict")]
-    assert verdicts == ["consistent"]
-    assert soup.select("table[data-table^=agreements-]")
+    assert verdicts == ["inconclusive"]
+    assert not soup.select("table[data-table^=agreements-]")  # no graders declared
     charts = soup.select("figure.chart")
     assert len(charts) == sum(len(t.charts) for t in report.tasks) == 8
     for figure in charts:

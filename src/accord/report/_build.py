@@ -210,6 +210,13 @@ def _caveats(
             "Clustered tasks have as many degrees of freedom as clusters: with few clusters "
             "intervals are wide and a verdict needs more clusters, not more samples per cluster."
         )
+    undeclared = [t.id for t in protocol.tasks if len(t.graders) < 2]
+    if undeclared:
+        caveats.append(
+            "Grader agreement is computed only between scorers a task declares as graders of "
+            f"the same construct (`graders:` in the protocol); not computed for: "
+            f"{', '.join(undeclared)}."
+        )
     if inputs.deviations:
         caveats.append(
             f"{len(inputs.deviations)} deviation(s) between partners' runs: those runs are not "
