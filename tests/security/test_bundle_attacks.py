@@ -13,7 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from accord.bundle import BundleDocument
+from accord.bundle import BundleDocument, BundleError, verify_bundle
+from accord.identity import Keyring
 from tests.security.conftest import Arena, Bundles, members_of, resigned, write_zip
 
 BOMB_BYTES = 400 << 20
@@ -166,7 +167,13 @@ def test_a_log_missing_from_the_run_manifest_is_rejected(
     def drop_first_log(data: dict) -> None:  # type: ignore[type-arg]
         data["run_manifest"]["logs"] = data["run_manifest"]["logs"][1:]
 
-    response = arena.upload("a-evaluator", resigned(bundles, tmp_path, drop_first_log))
+    bundle = resigned(bundles, tmp_path, drop_first_log)
+    keyring = Keyring()
+    for record in bundles.keys.values():
+        keyring.add(record, record.created, None)
+    with pytest.raises(BundleError, match="not in the run manifest"):  # offline, too
+        verify_bundle(bundle, keyring)
+    response = arena.upload("a-evaluator", bundle)
     assert response.status_code == 422, response.text
     assert "not in the run manifest" in response.json()["error"]["message"]
     arena.assert_nothing_stored(rejected="not in the run manifest")
