@@ -19,6 +19,7 @@ from ._limits import BodyLimit
 from ._queries import MAX_PAGE
 from ._schemas import (
     MAX_OFFSET,
+    MAX_SEQ,
     ExerciseIn,
     InstituteIn,
     KeyIn,
@@ -256,7 +257,9 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get(f"{API}/ledger")
     def ledger(
-        after: Offset = 0, limit: Limit = 1000, authorization: Auth = None
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+        limit: Limit = 1000,
+        authorization: Auth = None,
     ) -> list[dict[str, Any]]:
         return hub.ledger(actor(authorization), after, limit)
 
