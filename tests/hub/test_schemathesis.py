@@ -5,6 +5,7 @@ with real ids (an open exercise with a submission, institutes, members) substitu
 the paths, so routes are exercised past their 404s.
 """
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.hub.conftest import BACKENDS, Bundles, World, build_world
 
-EXAMPLES = 6
+# Bounded in the suite; set ACCORD_SCHEMATHESIS_EXAMPLES for a deeper run by hand.
+EXAMPLES = int(os.environ.get("ACCORD_SCHEMATHESIS_EXAMPLES", "6"))
 
 
 @pytest.fixture
