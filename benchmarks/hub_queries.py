@@ -35,7 +35,8 @@ from accord.store import Run, SampleScore, make_engine, session_factory, transac
 CLIENTS, REQUESTS = 8, 40
 
 
-def bundles(work: Path) -> tuple[str, dict[str, Path], dict[str, object]]:
+def bundles(work: Path, limit: int | None = None) -> tuple[str, dict[str, Path], dict[str, object]]:
+    """The example protocol, both partners' signed bundles (`limit` samples) and key files."""
     write_example(work / "p")
     data = yaml.safe_load((work / "p" / "protocol.yaml").read_text())
     data["embargo_until"] = None
@@ -44,7 +45,8 @@ def bundles(work: Path) -> tuple[str, dict[str, Path], dict[str, object]]:
     out, keys = {}, {}
     for partner in ("inst-a", "inst-b"):
         key = write_key_pair(partner, work / "keys", datetime.now(UTC) - timedelta(days=1))
-        result = run_share(plan_share(protocol, partner, work / partner), display="none")
+        plan = plan_share(protocol, partner, work / partner)
+        result = run_share(plan, display="none", limit=limit)
         out[partner] = build_bundle(
             result.out_dir, protocol, load_private_key(key.private_key), work / f"{partner}.accord"
         ).path

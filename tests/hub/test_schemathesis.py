@@ -5,21 +5,23 @@ with real ids (an open exercise with a submission, institutes, members) substitu
 the paths, so routes are exercised past their 404s.
 """
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.hub.conftest import Bundles, World, build_world
+from tests.hub.conftest import BACKENDS, Bundles, World, build_world
 
-EXAMPLES = 6
+# Bounded in the suite; set ACCORD_SCHEMATHESIS_EXAMPLES for a deeper run by hand.
+EXAMPLES = int(os.environ.get("ACCORD_SCHEMATHESIS_EXAMPLES", "6"))
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, bundles: Bundles) -> World:
-    root = tmp_path_factory.mktemp("schemathesis")
-    world = build_world(str(root / "hub.db"), root, bundles)
+@pytest.fixture
+def served(database: str, tmp_path: Path, bundles: Bundles) -> World:
+    world = build_world(database, tmp_path, bundles)
     exercise = world.call(
         "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
@@ -46,6 +48,7 @@ def _real_ids(world: World) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_no_input_gives_a_server_error(served: World) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", served.client.app)
     real = _real_ids(served)

@@ -5,6 +5,8 @@ its rejection is on the ledger with the reason. Callers who may not submit are r
 before the body is read at all.
 """
 
+import io
+import json
 import threading
 import time
 import zipfile
@@ -12,8 +14,12 @@ from pathlib import Path
 
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from accord.bundle import BundleDocument
+from accord.bundle import BundleDocument, BundleError, verify_bundle
+from accord.hub._depth import too_deep
+from accord.identity import Keyring
 from tests.security.conftest import Arena, Bundles, members_of, resigned, write_zip
 
 BOMB_BYTES = 400 << 20
@@ -166,7 +172,13 @@ def test_a_log_missing_from_the_run_manifest_is_rejected(
     def drop_first_log(data: dict) -> None:  # type: ignore[type-arg]
         data["run_manifest"]["logs"] = data["run_manifest"]["logs"][1:]
 
-    response = arena.upload("a-evaluator", resigned(bundles, tmp_path, drop_first_log))
+    bundle = resigned(bundles, tmp_path, drop_first_log)
+    keyring = Keyring()
+    for record in bundles.keys.values():
+        keyring.add(record, record.created, None)
+    with pytest.raises(BundleError, match="not in the run manifest"):  # offline, too
+        verify_bundle(bundle, keyring)
+    response = arena.upload("a-evaluator", bundle)
     assert response.status_code == 422, response.text
     assert "not in the run manifest" in response.json()["error"]["message"]
     arena.assert_nothing_stored(rejected="not in the run manifest")
@@ -260,3 +272,57 @@ def test_upload_folders_left_by_a_crash_are_removed_at_start_up(
     os.utime(stale, (old, old))
     open_hub(str(tmp_path / "hub.db"), incoming.parent)  # a restart on the same data
     assert not stale.exists() and fresh.exists()
+
+
+def _log_with(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+HOSTILE_LOGS = {
+    "not a zip at all": (b"\x00" * 4096, "not a readable Inspect log"),
+    "summaries nested 100,000 deep": (
+        _log_with({"summaries.json": b"[" * 100_000 + b"]" * 100_000}),
+        "not a readable Inspect log",
+    ),
+    "summaries of the wrong shape": (
+        _log_with({"summaries.json": b'[{"id": 1, "epoch": 1, "scores": [1, 2]}]'}),
+        "not a readable Inspect log",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_LOGS))
+def test_a_validly_signed_bundle_with_an_unreadable_log_is_rejected(
+    arena: Arena, bundles: Bundles, tmp_path: Path, case: str
+) -> None:
+    import hashlib
+
+    log, reason = HOSTILE_LOGS[case]
+    name = members_of(bundles.a)[2][0]
+
+    def swap(data: dict) -> None:  # type: ignore[type-arg]
+        for member in data["members"]:
+            if member["name"] == name:
+                member["sha256"] = "sha256:" + hashlib.sha256(log).hexdigest()
+                member["size"] = len(log)
+
+    response = arena.upload("a-evaluator", resigned(bundles, tmp_path, swap, replace={name: log}))
+    assert response.status_code == 422, response.text
+    assert reason in response.json()["error"]["message"]
+    arena.assert_nothing_stored(rejected=reason)
+
+
+@given(st.recursive(st.text(alphabet='ab"\\[]{}', max_size=6), lambda c: st.lists(c, max_size=3)))
+@settings(max_examples=300, deadline=None)
+def test_the_depth_scan_agrees_with_the_json_structure(value: object) -> None:
+    def depth(item: object) -> int:
+        return 1 + max(map(depth, item), default=0) if isinstance(item, list) else 0
+
+    text = json.dumps({"k": value}).encode()
+    actual = depth(value) + 1
+    assert not too_deep(io.BytesIO(text), actual)
+    assert too_deep(io.BytesIO(text), actual - 1)

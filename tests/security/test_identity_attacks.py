@@ -134,22 +134,15 @@ def test_key_squatting_and_unparseable_keys_are_refused(arena: Arena) -> None:
             "message"
         ]
     )
-    garbage = victim_record.model_copy(update={"public_key": "!!notbase64"})
-    bad = world.call(
-        "a-admin",
-        "POST",
-        "/institutes/inst-a/keys",
-        json={**genuine, "key": garbage.model_dump(mode="json")},
-    )
-    assert bad.status_code == 400 and "not the base64" in bad.json()["error"]["message"]
-    renamed = victim_record.model_copy(update={"key_id": "ed25519:" + "0" * 32})
-    bad_id = world.call(
-        "a-admin",
-        "POST",
-        "/institutes/inst-a/keys",
-        json={**genuine, "key": renamed.model_dump(mode="json")},
-    )
-    assert bad_id.status_code == 400 and "does not match" in bad_id.json()["error"]["message"]
+    for change, reason in (
+        ({"public_key": "!!notbase64"}, "not the base64"),
+        ({"key_id": "ed25519:" + "0" * 32}, "does not match"),
+    ):
+        broken = victim_record.model_copy(update=change).model_dump(mode="json")
+        bad = world.call(
+            "a-admin", "POST", "/institutes/inst-a/keys", json={**genuine, "key": broken}
+        )
+        assert bad.status_code == 400 and reason in bad.json()["error"]["message"]
     # The rightful owner registers it; an expired challenge would not do.
     assert register_key(world, "a-admin", victim_record, victim).status_code == 201
     world.clock.advance(minutes=16)

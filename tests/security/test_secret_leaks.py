@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inspect_ai.log import read_eval_log, write_eval_log
 
 from accord._util import OperationError, canary_matcher, find_secrets
@@ -139,3 +141,32 @@ def test_an_undeclared_key_beside_a_canary_is_still_refused(
         leak()
     assert "metadata.real" in str(refused.value)
     assert "metadata.planted" not in str(refused.value)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(data=json_values, as_key=st.booleans(), escape=st.booleans())
+@settings(max_examples=200, deadline=None)
+def test_a_planted_key_is_found_wherever_it_sits(data: Any, as_key: bool, escape: bool) -> None:
+    secret = "sk-proj-" + "P" * 30
+    planted = {secret: data} if as_key else {"x": [data, f"note: {secret}"]}
+    document = {"outer": planted, "other": data}
+    if escape:  # through escaped JSON text and back, as a log member is read
+        document = json.loads(json.dumps(document, ensure_ascii=True))
+    findings = find_secrets(document)
+    assert any(f.kind == "an OpenAI-style API key" for f in findings)
+    assert all(secret not in f.path for f in findings)
+
+
+def test_a_secret_key_is_never_printed_in_a_path() -> None:
+    secret = "sk-proj-" + "K" * 30
+    findings = find_secrets({"outer": {secret: {"password": "hunter2hunter2"}}})
+    assert len(findings) == 2
+    assert all(secret not in f.path for f in findings)

@@ -216,7 +216,7 @@ def _render(place: _Place) -> str:
         parent, key, is_key = place
         if is_key:
             suffix = " (a key)"
-        parts.append(f"[{key}]" if isinstance(key, int) else f".{key}")
+        parts.append(f"[{key}]" if isinstance(key, int) else f".{_safe_key(key)}")
         place = parent
     text = "".join(reversed(parts)).lstrip(".")
     return (text or "<root>") + suffix
@@ -271,6 +271,14 @@ def _gather(
             return
         places.append(place)
         texts.append(value)
+
+
+def _safe_key(key: Any) -> str:
+    # A key on the way to a finding may itself be a credential: never print one in full.
+    text = str(key)
+    if len(text) >= 16 and any(next(_matches(shape, text), None) for shape in _shapes()):
+        return f"{text[:6]}...({len(text)} chars)"
+    return text
 
 
 def _mask(path: str, secret: str) -> str:

@@ -131,23 +131,23 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: BundleLimits) -> None:
                 "and logs/*.eval"
             )
         small = name in (DOCUMENT_NAME, SIGNATURE_NAME)
-        if small and info.file_size > limits.max_document_bytes:
-            raise BundleError(
-                f"member '{name}' is {info.file_size} bytes, over the limit of "
-                f"{limits.max_document_bytes}"
-            )
-        if info.file_size > limits.max_member_bytes:
-            raise BundleError(
-                f"member '{name}' is {info.file_size} bytes, over the limit of "
-                f"{limits.max_member_bytes}"
-            )
-        if info.file_size > 1024 and info.file_size > limits.max_compression_ratio * max(
-            info.compress_size, 1
-        ):
-            raise BundleError(f"member '{name}' has a suspicious compression ratio (a zip bomb?)")
+        _check_size(info, limits.max_document_bytes if small else limits.max_member_bytes, limits)
         total += info.file_size
         if total > limits.max_total_bytes:
             raise BundleError(f"bundle unpacks to more than {limits.max_total_bytes} bytes")
+
+
+def _check_size(info: zipfile.ZipInfo, limit: int, limits: BundleLimits) -> None:
+    if info.file_size > limit:
+        raise BundleError(
+            f"member '{info.filename}' is {info.file_size} bytes, over the limit of {limit}"
+        )
+    if info.file_size > 1024 and info.file_size > limits.max_compression_ratio * max(
+        info.compress_size, 1
+    ):
+        raise BundleError(
+            f"member '{info.filename}' has a suspicious compression ratio (a zip bomb?)"
+        )
 
 
 def _extract(
@@ -179,17 +179,7 @@ def read_member(path: Path, name: str, limits: BundleLimits | None = None) -> by
             info = archive.getinfo(name)
             if info.flag_bits & 0x1:
                 raise BundleError(f"member '{name}' is encrypted")
-            if info.file_size > limits.max_document_bytes:
-                raise BundleError(
-                    f"member '{name}' is {info.file_size} bytes, over the limit of "
-                    f"{limits.max_document_bytes}"
-                )
-            if info.file_size > 1024 and info.file_size > limits.max_compression_ratio * max(
-                info.compress_size, 1
-            ):
-                raise BundleError(
-                    f"member '{name}' has a suspicious compression ratio (a zip bomb?)"
-                )
+            _check_size(info, limits.max_document_bytes, limits)
             with archive.open(info) as reader:
                 data = reader.read(limits.max_document_bytes + 1)
     except KeyError:

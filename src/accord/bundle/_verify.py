@@ -69,9 +69,9 @@ def verify_bundle(
 
     Checks, in order: safe shape; bundle.json and signature well-formed and canonical; the
     signing key is in the keyring, belongs to the bundle's partner, signed bundle.json, and
-    was valid and not revoked when the bundle was created; every member is listed, present,
-    of its size and SHA-256, with none extra; the archive is byte-for-byte the canonical
-    layout of its members; and, when given, the protocol id.
+    was valid and not revoked when the bundle was created; every member is listed, in the
+    run manifest, present, of its size and SHA-256, with none extra; the archive is
+    byte-for-byte the canonical layout of its members; and, when given, the protocol id.
 
     Raises:
         BundleError: When any check fails.
@@ -125,6 +125,10 @@ def _check_members(opened: OpenedBundle, document: BundleDocument) -> None:
     for name in sorted(present - set(listed)):
         raise BundleError(f"member '{name}' is in the archive but not listed in bundle.json")
     for name, member in listed.items():
+        if document.run_manifest.log(member.task_id, member.model_id) is None:
+            raise BundleError(
+                f"member '{name}' ({member.task_id} x {member.model_id}) is not in the run manifest"
+            )
         file = opened.member(name)
         if file.stat().st_size != member.size:
             raise BundleError(f"member '{name}' is {file.stat().st_size} bytes, not {member.size}")

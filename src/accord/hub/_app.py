@@ -20,6 +20,7 @@ from ._queries import MAX_PAGE
 from ._reports import reports_router
 from ._schemas import (
     MAX_OFFSET,
+    MAX_SEQ,
     ExerciseIn,
     InstituteIn,
     KeyIn,
@@ -257,7 +258,9 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.get(f"{API}/ledger")
     def ledger(
-        after: Offset = 0, limit: Limit = 1000, authorization: Auth = None
+        after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
+        limit: Limit = 1000,
+        authorization: Auth = None,
     ) -> list[dict[str, Any]]:
         return hub.ledger(actor(authorization), after, limit)
 

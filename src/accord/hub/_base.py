@@ -94,8 +94,8 @@ class HubBase:
                     at=self.clock(),
                     actor=actor.member_id,
                     institute_id=actor.institute_id,
-                    action=action,
-                    target=target,
+                    action=action[:80],
+                    target=target[:200],  # ids from a URL path are not bounded by then
                     outcome=outcome,
                     detail=detail,
                 )

@@ -27,6 +27,7 @@ from ..bundle import (
 from ..identity import Keyring, KeyringEntry, PublicKeyRecord
 from ..protocol import Protocol, partner_share, protocol_id
 from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
+from ._depth import MAX_DEPTH, too_deep
 from ._errors import Rejected
 
 BATCH = 5000
@@ -243,11 +244,13 @@ def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[
         members = [n for n in names if n.startswith("samples/") and n.endswith(".json")]
         if "summaries.json" not in names:
             for name in members:
+                _check_depth(log, archive, name)
                 with archive.open(name) as stream:
                     sample = dict(ijson.kvitems(stream, "", use_float=True))
                 yield from _sample_rows(log, sample, cluster_key, keep_text)
             return
         count = 0
+        _check_depth(log, archive, "summaries.json")
         with archive.open("summaries.json") as stream:
             for summary in ijson.items(stream, "item", use_float=True):
                 count += 1
@@ -274,6 +277,15 @@ def _check_log_shape(log: Path, archive: zipfile.ZipFile) -> None:
             raise Rejected(
                 f"{log.name}: member '{info.filename}' inflates to {info.file_size} bytes "
                 f"from {info.compress_size} (a zip bomb?)"
+            )
+
+
+def _check_depth(log: Path, archive: zipfile.ZipFile, name: str) -> None:
+    with archive.open(name) as stream:
+        if too_deep(stream):
+            raise Rejected(
+                f"{log.name}: '{name}' nests JSON deeper than {MAX_DEPTH} levels; it is not a "
+                "readable Inspect log"
             )
 
 

@@ -7,6 +7,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from ..identity import PublicKeyRecord
 
 MAX_OFFSET = 2**62  # paging values fit a signed 64-bit column with room to spare
+MAX_SEQ = 2**31 - 1  # ledger sequence numbers are 32-bit integers
 MAX_PROTOCOL_CHARS = 1_000_000
 
 
