@@ -11,7 +11,7 @@ from rich.table import Table
 from ..hub import HubClient, create_app, hub_settings, open_hub
 from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
 from ._console import err, out, print_json
-from ._options import parse_time
+from ._options import check_hub_settings, parse_time
 
 hub_app = typer.Typer(help="Run a hub and administer it.", no_args_is_help=True)
 DbOption = typer.Option("accord-hub/hub.db", "--db", help="SQLite file path or postgresql:// URL.")
@@ -23,7 +23,9 @@ JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout.")
 
 def client(hub: str | None, token: str | None) -> HubClient:
     """A client from flags, environment or config file."""
-    return HubClient(*hub_settings(hub, token))
+    url, secret = hub_settings(hub, token)
+    check_hub_settings(url, token)
+    return HubClient(url, secret)
 
 
 @hub_app.command("init")

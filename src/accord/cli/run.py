@@ -66,6 +66,7 @@ def share(
     display: Display | None = typer.Option(
         None,
         "--display",
+        metavar="NAME",
         help="Inspect's display: full, conversation, rich, plain, log or none "
         "[default: Inspect's on a terminal; otherwise none, with one progress line per run].",
         show_default=False,

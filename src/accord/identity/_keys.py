@@ -128,7 +128,13 @@ def load_public_record(path: Path) -> PublicKeyRecord:
         verifier = record.verifier()
     except OSError as ex:
         raise InputError(f"cannot read public key {path}: {ex.strerror}") from None
-    except (ValidationError, ValueError) as ex:
+    except ValidationError as ex:
+        fields = ", ".join(".".join(map(str, e["loc"])) or "<document>" for e in ex.errors())
+        raise InputError(
+            f"{path} is not a valid public key file (bad or missing: {fields}); "
+            "use the .pub.json file that `accord keys init` wrote"
+        ) from None
+    except ValueError as ex:
         raise InputError(f"{path} is not a valid public key file: {ex}") from None
     if key_id_of(verifier) != record.key_id:
         raise InputError(f"{path}: key_id {record.key_id} does not match the key it holds")

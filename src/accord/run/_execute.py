@@ -142,9 +142,9 @@ def _prepare_models(plan: SharePlan, given: Mapping[str, Model]) -> dict[str, Mo
             prepared[run.model_id] = get_model(run.model, base_url=run.base_url, **run.model_args)
         except Exception as ex:
             raise InputError(
-                f"model '{run.model_id}' ({run.model}) cannot be used here: {ex}. Install its "
-                "provider package and set its credentials in the environment, "
-                "or check the model string in the protocol."
+                f"model '{run.model_id}' ({run.model}) cannot be used here: {_plain(ex)}. "
+                "Check the model string in the protocol; install the provider's package and "
+                "set its credentials in the environment."
             ) from None
     return prepared
 
@@ -221,6 +221,14 @@ def _metrics(header: EvalLog) -> dict[str, float]:
         for score in header.results.scores
         for name, metric in score.metrics.items()
     }
+
+
+def _plain(ex: Exception) -> str:
+    """Inspect's message on one line, without its Rich markup."""
+    from rich.text import Text
+
+    text = " ".join(Text.from_markup(str(ex)).plain.split()).removeprefix("ERROR: ")
+    return text.rstrip(".")
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:

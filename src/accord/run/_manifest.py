@@ -114,8 +114,14 @@ def read_manifest(run_dir: Path) -> RunManifest:
         )
     try:
         return RunManifest.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError) as ex:
-        raise InputError(f"{path} is not a valid run manifest: {ex}") from None
+    except OSError as ex:
+        raise InputError(f"cannot read run manifest {path}: {ex.strerror}") from None
+    except ValidationError as ex:
+        fields = ", ".join(".".join(map(str, e["loc"])) or "<document>" for e in ex.errors())
+        raise InputError(
+            f"{path} is not a valid run manifest (bad or missing: {fields}); it is written by "
+            "`accord run`: re-run the share rather than editing it"
+        ) from None
 
 
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
