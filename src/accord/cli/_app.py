@@ -7,7 +7,6 @@ import typer
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from .. import __version__
 from .._util import AccordError
 from ._console import err, print_json_error
 from ._help import humanise
@@ -86,6 +85,8 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from .. import __version__
+
         typer.echo(f"accord {__version__}")
         raise typer.Exit()
 

@@ -1,13 +1,17 @@
 """`accord analyze`: the shared statistical method over run directories."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from ..analysis import AnalysisResult, Correction, analyze, load_runs
-from ..protocol import load_protocol
 from ._console import out, print_json
+
+if TYPE_CHECKING:
+    from ..analysis import AnalysisResult, Correction
 
 ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings")
 
@@ -32,6 +36,9 @@ def analyze_command(
 
     Example: `accord analyze runs/ab12/inst-a runs/ab12/inst-b --protocol protocol.yaml`
     """
+    from ..analysis import analyze, load_runs
+    from ..protocol import load_protocol
+
     loaded = load_protocol(protocol).protocol if protocol else None
     if correction is not None and correction not in ("holm", "bh", "none"):
         raise typer.BadParameter("use holm, bh or none", param_hint="--correction")

@@ -1,15 +1,19 @@
 """`accord exercise`, `accord submit`, `accord results`: working with a hub over HTTP."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from ..analysis import AnalysisResult
-from ..hub import HubClient
 from ._console import out, print_json
 from .analyze import print_tables
 from .hub import HubOption, JsonFlag, TokenOption, _show, _table, client
+
+if TYPE_CHECKING:
+    from ..hub import HubClient
 
 exercise_app = typer.Typer(help="Create, list and move exercises on a hub.", no_args_is_help=True)
 
@@ -171,5 +175,7 @@ def results_command(
     for deviation in data["deviations"]:
         out.print(f"[yellow]deviation[/]: {deviation['detail']}")
     if data["analysis"]:
+        from ..analysis import AnalysisResult
+
         print_tables(AnalysisResult.model_validate(data["analysis"]))
     out.print(f"ledger head: {data['ledger_head']}")

@@ -1,16 +1,19 @@
 """`accord hub`: run and administer a hub (server side, and admin calls over HTTP)."""
 
+from __future__ import annotations
+
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from ..hub import HubClient, create_app, hub_settings, open_hub
-from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
 from ._console import err, out, print_json
+
+if TYPE_CHECKING:
+    from ..hub import HubClient
 from ._options import check_hub_settings, parse_time
 
 hub_app = typer.Typer(help="Run a hub and administer it.", no_args_is_help=True)
@@ -23,6 +26,8 @@ JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout.")
 
 def client(hub: str | None, token: str | None) -> HubClient:
     """A client from flags, environment or config file."""
+    from ..hub import HubClient, hub_settings
+
     url, secret = hub_settings(hub, token)
     check_hub_settings(url, token)
     return HubClient(url, secret)
@@ -40,6 +45,8 @@ def init(
 
     Example: `accord hub init --db postgresql://accord@db/accord --admin-email ops@aisi.example`
     """
+    from ..hub import open_hub
+
     hub = open_hub(db, data)
     member, issued = hub.bootstrap(institute, name, admin_email)
     err.print(f"hub ready: database {db}, bundles in {data}; admin {member.email} ({member.id})")
@@ -53,6 +60,8 @@ def migrate_command(db: str = DbOption) -> None:
 
     Example: `accord hub migrate --db accord-hub/hub.db`
     """
+    from ..store import make_engine, migrate
+
     migrate(make_engine(db))
     err.print(f"schema of {db} is current")
 
@@ -70,6 +79,8 @@ def serve(
     """
     import uvicorn
 
+    from ..hub import create_app, open_hub
+
     app = create_app(open_hub(db, data))
     uvicorn.run(app, host=host, port=port, log_level="info")
 
@@ -84,6 +95,8 @@ def ledger_verify(db: str = DbOption, json_output: bool = JsonFlag) -> None:
 
     Example: `accord hub ledger verify --db accord-hub/hub.db`
     """
+    from ..store import make_engine, session_factory, transaction, verify_ledger
+
     with transaction(session_factory(make_engine(db))) as session:
         check = verify_ledger(session)
     if json_output:

@@ -6,7 +6,6 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from ..identity import load_public_record, read_keyring, write_key_pair, write_keyring
 from ._console import err, out, print_json
 from ._options import parse_time, passphrase_from_env
 
@@ -32,6 +31,8 @@ def init(
 
     Example: `ACCORD_PASS=... accord keys init --partner inst-a --passphrase-env ACCORD_PASS`
     """
+    from ..identity import write_key_pair
+
     files = write_key_pair(partner, out_dir, datetime.now(UTC), passphrase_from_env(passphrase_env))
     err.print(f"private key: {files.private_key} (mode 0600; never share it)")
     err.print(f"public key:  {files.public_key} (share it with partners)")
@@ -53,6 +54,8 @@ def add(
 
     Example: `accord keys add keys/inst-b.pub.json --keyring keyring.json --valid-until 2027-12-31`
     """
+    from ..identity import load_public_record, read_keyring, write_keyring
+
     record = load_public_record(public_key)
     ring = read_keyring(keyring, missing_ok=True)
     start = parse_time(valid_from, "--valid-from") or record.created
@@ -72,6 +75,8 @@ def revoke(
 
     Example: `accord keys revoke ed25519:1f2e... --reason "laptop lost"`
     """
+    from ..identity import read_keyring, write_keyring
+
     ring = read_keyring(keyring)
     when = parse_time(at, "--at") or datetime.now(UTC)
     entry = ring.revoke(key_id, when, reason)
@@ -88,6 +93,8 @@ def list_keys(
 
     Example: `accord keys list --keyring keyring.json`
     """
+    from ..identity import read_keyring
+
     ring = read_keyring(keyring)
     if json_output:
         print_json(ring.model_dump(mode="json"))

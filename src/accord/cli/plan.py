@@ -1,23 +1,17 @@
 """`accord protocol plan`: what each planned comparison and replication can detect."""
 
+from __future__ import annotations
+
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
-from ..analysis import (
-    VarianceModel,
-    equivalence_margin,
-    load_runs,
-    minimum_detectable_difference,
-    pilot_assumptions,
-    samples_for_margin,
-    samples_needed,
-)
-from ..protocol import Protocol, ProtocolFile, load_protocol, parse_task_ref, replications
-from ..run import create_task, read_manifest
 from ._console import err, out, print_json
+
+if TYPE_CHECKING:
+    from ..protocol import Protocol, ProtocolFile
 
 
 def plan_command(
@@ -34,6 +28,9 @@ def plan_command(
 
     Example: `accord protocol plan protocol.yaml --target-delta 0.05 --pilot runs/ab12/inst-a`
     """
+    from ..analysis import load_runs, pilot_assumptions
+    from ..protocol import load_protocol
+
     loaded = load_protocol(path)
     protocol = loaded.protocol
     planning = protocol.analysis.planning.model_dump()
@@ -73,6 +70,15 @@ def plan_command(
 def _rows(
     protocol: Protocol, planning: dict[str, Any], sizes: dict[str, int], target: float | None
 ) -> list[dict[str, Any]]:
+    from ..analysis import (
+        VarianceModel,
+        equivalence_margin,
+        minimum_detectable_difference,
+        samples_for_margin,
+        samples_needed,
+    )
+    from ..protocol import replications
+
     alpha, power = protocol.analysis.alpha, planning["power"]
     rows = []
     for task in protocol.tasks:
@@ -120,6 +126,9 @@ def _rows(
 
 
 def _sample_counts(loaded: ProtocolFile, pilot: list[Path]) -> dict[str, int]:
+    from ..protocol import parse_task_ref
+    from ..run import create_task, read_manifest
+
     counts: dict[str, int] = {}
     for run_dir in pilot:
         for record in read_manifest(run_dir).logs:

@@ -3,7 +3,6 @@
 import typer
 from rich.table import Table
 
-from ..suites import suite_infos
 from ._console import out, print_json
 
 suites_app = typer.Typer(
@@ -21,6 +20,8 @@ def list_suites(
 
     Example: `accord suites list`
     """
+    from ..suites import suite_infos
+
     infos = suite_infos()
     if json_output:
         print_json([info.__dict__ for info in infos])
