@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from ._console import out, print_json
+from ._console import Column, out, print_json, print_table
 from .analyze import print_tables
 from .hub import HubOption, JsonFlag, TokenOption, _show, _table, client
 
@@ -120,7 +119,7 @@ def submit_command(
     verb = "accepted" if result["created"] else "already accepted (same bundle)"
     out.print(f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}")
     for deviation in result["deviations"]:
-        out.print(f"[yellow]deviation[/]: {deviation}")
+        out.print(f"[yellow]deviation[/]: {deviation}", highlight=False, soft_wrap=True)
 
 
 def _exercise_for(api: HubClient, bundle: Path) -> str:
@@ -155,27 +154,24 @@ def results_command(
     if json_output:
         print_json(data)
         return
-    table = Table(
-        "institute",
-        "task",
-        "model",
-        "samples",
-        "dataset digest",
+    print_table(
+        [
+            Column("institute", id=True),
+            Column("task", id=True),
+            Column("model", id=True),
+            Column("samples", justify="right"),
+            Column("dataset digest", id=True),
+        ],
+        [
+            [r["institute_id"], r["task_id"], r["model_id"], r["samples"], r["dataset_digest"]]
+            for r in data["runs"]
+        ],
         title=f"Runs of {exercise} ({data['state']})",
     )
-    for run in data["runs"]:
-        table.add_row(
-            run["institute_id"],
-            run["task_id"],
-            run["model_id"],
-            str(run["samples"]),
-            run["dataset_digest"][:19],
-        )
-    out.print(table)
     for deviation in data["deviations"]:
-        out.print(f"[yellow]deviation[/]: {deviation['detail']}")
+        out.print(f"[yellow]deviation[/]: {deviation['detail']}", highlight=False, soft_wrap=True)
     if data["analysis"]:
         from ..analysis import AnalysisResult
 
         print_tables(AnalysisResult.model_validate(data["analysis"]))
-    out.print(f"ledger head: {data['ledger_head']}")
+    out.print(f"ledger head: {data['ledger_head']}", highlight=False, soft_wrap=True)

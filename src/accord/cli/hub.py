@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from ._console import err, out, print_json
+from ._console import Column, cell, err, out, print_json, print_table
 
 if TYPE_CHECKING:
     from ..hub import HubClient
@@ -40,6 +39,7 @@ def init(
     admin_email: str = typer.Option("admin@hub.local", "--admin-email", help="The first admin."),
     institute: str = typer.Option("hub", "--institute", help="Id of the hub operators' institute."),
     name: str = typer.Option("Hub operators", "--name", help="Its name."),
+    json_output: bool = JsonFlag,
 ) -> None:
     """Create the database and the first hub admin; print the admin's token once.
 
@@ -49,6 +49,9 @@ def init(
 
     hub = open_hub(db, data)
     member, issued = hub.bootstrap(institute, name, admin_email)
+    if json_output:
+        print_json({"database": db, "admin_id": member.id, "token": issued.token})
+        return
     err.print(f"hub ready: database {db}, bundles in {data}; admin {member.email} ({member.id})")
     err.print("the admin token is shown once; store it (e.g. export ACCORD_TOKEN=...):")
     out.print(issued.token, highlight=False)
@@ -260,10 +263,8 @@ def _show(data: Any, json_output: bool) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        out.print(
-            f"{key}: {value if not isinstance(value, dict | list) else json.dumps(value)}",
-            highlight=False,
-        )
+        shown = json.dumps(value) if isinstance(value, dict | list) else cell(value)
+        out.print(f"{key}: {shown}", highlight=False, soft_wrap=True)
 
 
 def _table(
@@ -272,7 +273,5 @@ def _table(
     if json_output:
         print_json(rows)
         return
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*("-" if row.get(c) is None else str(row.get(c)) for c in columns))
-    out.print(table)
+    ids = [Column(c, id=True) if c == "id" or c.endswith("_id") else c for c in columns]
+    print_table(ids, [[row.get(c) for c in columns] for row in rows], title=title)

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ._console import err, out, print_json
+from ._console import Column, err, out, print_json, print_table
 from ._options import parse_time, passphrase_from_env
 
 keys_app = typer.Typer(
@@ -24,6 +23,7 @@ def init(
         "--passphrase-env",
         help="Encrypt the private key with the passphrase in this variable.",
     ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
 ) -> None:
     """Create an Ed25519 key pair: PARTNER.key (private, mode 0600) and PARTNER.pub.json.
 
@@ -34,9 +34,19 @@ def init(
     from ..identity import write_key_pair
 
     files = write_key_pair(partner, out_dir, datetime.now(UTC), passphrase_from_env(passphrase_env))
+    if json_output:
+        print_json(
+            {
+                "partner": partner,
+                "key_id": files.record.key_id,
+                "private_key": str(files.private_key),
+                "public_key": str(files.public_key),
+            }
+        )
+        return
     err.print(f"private key: {files.private_key} (mode 0600; never share it)")
     err.print(f"public key:  {files.public_key} (share it with partners)")
-    out.print(f"key id: {files.record.key_id}")
+    out.print(f"key id: {files.record.key_id}", highlight=False, soft_wrap=True)
 
 
 @keys_app.command("add")
@@ -99,18 +109,17 @@ def list_keys(
     if json_output:
         print_json(ring.model_dump(mode="json"))
         return
-    table = Table("partner", "key id", "valid from", "valid until", "revoked", title=str(keyring))
-    for entry in ring.keys:
-        revoked = "-"
-        if entry.revoked_at:
-            revoked = entry.revoked_at.isoformat() + (
-                f" ({entry.revocation_reason})" if entry.revocation_reason else ""
-            )
-        table.add_row(
+    rows = [
+        [
             entry.key.partner,
             entry.key.key_id,
             entry.valid_from.isoformat(),
-            entry.valid_until.isoformat() if entry.valid_until else "-",
-            revoked,
-        )
-    out.print(table)
+            entry.valid_until.isoformat() if entry.valid_until else None,
+            entry.revoked_at.isoformat() if entry.revoked_at else None,
+            entry.revocation_reason,
+        ]
+        for entry in ring.keys
+    ]
+    columns: list[Column | str] = [Column("partner", id=True), Column("key id", id=True)]
+    columns += ["valid from", "valid until"]
+    print_table([*columns, "revoked", Column("reason", note=True)], rows, title=str(keyring))
