@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._util import InputError
+from .._util import InputError, invalid_fields
 
 ALGORITHM = "ed25519"
 
@@ -129,9 +129,8 @@ def load_public_record(path: Path) -> PublicKeyRecord:
     except OSError as ex:
         raise InputError(f"cannot read public key {path}: {ex.strerror}") from None
     except ValidationError as ex:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "<document>" for e in ex.errors())
         raise InputError(
-            f"{path} is not a valid public key file (bad or missing: {fields}); "
+            f"{path} is not a valid public key file (bad or missing: {invalid_fields(ex)}); "
             "use the .pub.json file that `accord keys init` wrote"
         ) from None
     except ValueError as ex:

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._util import InputError
+from .._util import InputError, invalid_fields
 from ._environment import Environment
 
 MANIFEST_FILE = "manifest.json"
@@ -117,10 +117,9 @@ def read_manifest(run_dir: Path) -> RunManifest:
     except OSError as ex:
         raise InputError(f"cannot read run manifest {path}: {ex.strerror}") from None
     except ValidationError as ex:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "<document>" for e in ex.errors())
         raise InputError(
-            f"{path} is not a valid run manifest (bad or missing: {fields}); it is written by "
-            "`accord run`: re-run the share rather than editing it"
+            f"{path} is not a valid run manifest (bad or missing: {invalid_fields(ex)}); "
+            "`accord run` writes it: re-run the share rather than editing it"
         ) from None
 
 
