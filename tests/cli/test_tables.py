@@ -67,3 +67,16 @@ def test_hub_init_json_gives_the_admin_token(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["token"].startswith("acc_") and data["admin_id"]
+
+
+def test_a_ready_made_rich_table_prints_the_same_way() -> None:
+    from rich.table import Table
+
+    from accord.cli._console import print_rich_table
+
+    table = Table("task", "model", "mean", "note", title="Estimates")
+    table.add_row("refusal", LONG_ID, "0.500", NOTE)
+    buffer = io.StringIO()
+    print_rich_table(table, Console(file=buffer, width=80, color_system=None))
+    text = buffer.getvalue()
+    assert LONG_ID in text and f"[1] {NOTE}" in text and "…" not in text

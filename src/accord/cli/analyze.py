@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from ._console import out, print_json
+from ._console import print_json, print_rich_table
 
 if TYPE_CHECKING:
     from ..analysis import AnalysisResult, Correction
@@ -63,15 +63,15 @@ def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> 
     """Rich tables of the chosen parts of an analysis (all by default)."""
     level = f"{1 - result.alpha:.0%}"
     if "estimates" in parts:
-        out.print(_estimates_table(result, level))
+        print_rich_table(_estimates_table(result, level))
     if "comparisons" in parts and result.comparisons:
-        out.print(_comparisons_table(result, level))
+        print_rich_table(_comparisons_table(result, level))
     if "replications" in parts and result.replications:
-        out.print(_replications_table(result))
+        print_rich_table(_replications_table(result))
     if "agreements" in parts and result.agreements:
-        out.print(_agreements_table(result))
+        print_rich_table(_agreements_table(result))
     if "findings" in parts and result.findings:
-        out.print(_findings_table(result))
+        print_rich_table(_findings_table(result))
 
 
 def _estimates_table(result: AnalysisResult, level: str) -> Table:
