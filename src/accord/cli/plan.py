@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.table import Table
 
-from ._console import err, out, print_json
+from ._console import err, print_json, print_rich_table
 
 if TYPE_CHECKING:
     from ..protocol import Protocol, ProtocolFile
@@ -64,7 +64,7 @@ def plan_command(
             f"{row['detectable']:.3f}",
             "-" if row["samples_needed"] is None else str(row["samples_needed"]),
         )
-    out.print(table_out)
+    print_rich_table(table_out)
 
 
 def _rows(
