@@ -18,6 +18,7 @@ runner = CliRunner(env={"COLUMNS": "100", "ACCORD_TOKEN": "", "ACCORD_HUB_URL": 
     [
         (["bundle", "verify", "missing.accord", "--keyring", "k.json"], "does not exist"),
         (["bundle", "show", "missing.accord"], "does not exist"),
+        (["submit", "missing.accord", "--hub", "http://127.0.0.1:9"], "does not exist"),
         (["run", "compare", "no-a", "no-b"], "does not exist"),
         (["exercise", "list", "--hub", "127.0.0.1:8000", "--token", "t"], "has no scheme"),
         (["exercise", "list", "--hub", "http://127.0.0.1:9", "--token", ""], "token is empty"),

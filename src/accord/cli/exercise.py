@@ -93,7 +93,14 @@ for _verb in ("open", "close", "publish"):
 
 
 def submit_command(
-    bundle: Path = typer.Argument(..., help="The bundle file (*.accord).", show_default=False),
+    bundle: Path = typer.Argument(
+        ...,
+        help="The bundle file (*.accord).",
+        show_default=False,
+        exists=True,
+        dir_okay=False,
+        metavar="BUNDLE",
+    ),
     exercise: str | None = typer.Option(
         None,
         "--exercise",
