@@ -5,6 +5,8 @@ arguments in braces in the usage line (`{protocol}`). `humanise` rewrites the pa
 every command once, before the command line is parsed: flags show no value, options show
 what to give (`FILE`, `DIR`, `N`, `TEXT`, the choices), arguments are upper-case names, and
 `[...]` in help texts (our `[default: ...]` notes) is kept as text, not read as markup.
+It uses the parameters' rendering hooks of Typer 0.29 (`display_type_rich`,
+`get_usage_pieces`); with a Typer that lacks them, help falls back to Typer's own.
 """
 
 from typing import Any
@@ -25,7 +27,10 @@ def humanise(command: Any) -> None:
 
     command.get_help_option = quiet_help_option
     for param in getattr(command, "params", []):
-        _param(param)
+        try:
+            _param(param)
+        except AttributeError:  # another Typer release: keep its own rendering
+            continue
     for sub in getattr(command, "commands", {}).values():
         humanise(sub)
 
