@@ -25,7 +25,7 @@ from rich.text import Text
 out = Console()
 """Results: tables, and JSON with --json (nothing else goes to stdout then)."""
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 """Progress, notes and errors."""
 
 NOTE_INLINE_LIMIT = 24
