@@ -160,7 +160,7 @@ def test_the_manifest_records_the_limit_the_logs_ran_with(
     # Asking for a trial where the full logs are done runs nothing: the run stays a full one,
     # and --json output stays pure JSON even though Inspect reports that all was done.
     again = runner.invoke(app, ["run", str(path), "-p", "inst-b", "-o", str(out), "--limit", "3"])
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and "--limit 3 changed nothing" in again.stderr
     as_json = runner.invoke(
         app, ["run", str(path), "-p", "inst-b", "-o", str(out), "--limit", "3", "--json"]
     )

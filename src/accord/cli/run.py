@@ -99,6 +99,8 @@ def share(
         display=chosen,  # type: ignore[arg-type]
         progress=_progress_line if plain_progress else None,
     )
+    if limit is not None and not result.manifest.partial:
+        err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")
     if json_output:
         print_json(result.manifest.model_dump(mode="json"))
     else:
