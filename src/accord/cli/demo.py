@@ -67,7 +67,9 @@ def _demo(directory: Path) -> dict[str, Any]:
     loaded = load_protocol(path)
     protocol = loaded.protocol
     pid = protocol_id(protocol)
-    out.print(f"[bold]Accord demo[/]: protocol {protocol.name} {pid}")
+    out.print(
+        f"[bold]Accord demo[/]: protocol {protocol.name} {pid}", highlight=False, soft_wrap=True
+    )
     run_dirs = {}
     for partner in protocol.partners:
         plan = plan_share(loaded, partner.id, directory / "runs" / partner.id)
@@ -96,10 +98,18 @@ def _demo(directory: Path) -> dict[str, Any]:
             run_dirs[partner.id], loaded, load_private_key(key_file), bundle_path, overwrite=True
         )
         verified = verify_bundle(built.path, keyring, expected_protocol_id=pid)
-        out.print(f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]")
+        out.print(
+            f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
         bundles[partner.id] = {"path": str(built.path), "sha256": verified.sha256}
     hub = _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
-    out.print(f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`")
+    out.print(
+        f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`",
+        highlight=False,
+        soft_wrap=True,
+    )
     return {
         "protocol_id": pid,
         "runs": {p: str(d) for p, d in run_dirs.items()},
@@ -146,7 +156,11 @@ def _hub_round(
             )
         api.call("POST", "/exercises", json={"protocol_yaml": protocol_yaml})
         api.call("POST", f"/exercises/{exercise}/open")
-        out.print(f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open")
+        out.print(
+            f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open",
+            highlight=False,
+            soft_wrap=True,
+        )
         for pid, token in tokens.items():
             partner_api = HubClient(url, token)
             result = partner_api.submit(exercise, directory / "bundles" / f"{pid}.accord")
@@ -159,8 +173,12 @@ def _hub_round(
             f"{r['task']} x {r['model']} ({r['scorer']}): {r['verdict']}"
             for r in results["analysis"]["replications"]
         )
-        out.print(f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}")
-        out.print(f"  ledger head: {results['ledger_head']}")
+        out.print(
+            f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        out.print(f"  ledger head: {results['ledger_head']}", highlight=False, soft_wrap=True)
         api.close()
     return {
         "exercise": exercise,

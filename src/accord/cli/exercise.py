@@ -124,7 +124,11 @@ def submit_command(
         print_json(result)
         return
     verb = "accepted" if result["created"] else "already accepted (same bundle)"
-    out.print(f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}")
+    out.print(
+        f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}",
+        highlight=False,
+        soft_wrap=True,
+    )
     for deviation in result["deviations"]:
         out.print(f"[yellow]deviation[/]: {deviation}", highlight=False, soft_wrap=True)
 
