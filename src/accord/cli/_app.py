@@ -30,6 +30,8 @@ class AccordGroup(TyperGroup):
         except typer.Exit as ex:
             code = ex.exit_code
         except Exception as ex:  # a usage error: bad option, missing argument, bad value
+            if _state["debug"]:
+                raise
             code = getattr(ex, "exit_code", 2)
             message = ex.format_message() if hasattr(ex, "format_message") else str(ex)
             print_json_error(message, code)
