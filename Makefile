@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test system-packages lint typecheck pytest bench clean
+.PHONY: demo test system-packages lint typecheck pytest bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	# The Every Eval Ever schemas the export tests validate against: the wheel is pure Python
+	# but claims Python >= 3.12, so it is installed without its (unneeded) requirements.
+	$(BIN)/python -m pip install --quiet --no-deps --ignore-requires-python every-eval-ever
 	touch $@ $(STAMP)
 
 demo: $(STAMP)
@@ -40,6 +43,10 @@ pytest: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_overhead.py
+
+# Regenerate the README's and docs' screenshots with Debian chromium (the browser tests take them).
+screenshots: $(DEV_STAMP) system-packages
+	ACCORD_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/report/test_browser.py -k chromium
 
 clean:
 	rm -rf $(VENV) accord-demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,5 +1,7 @@
 """Shared fixtures: example protocols written to temporary directories."""
 
+import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +11,9 @@ import pytest
 import yaml
 
 from accord.protocol import write_example
+
+# Hypothesis keeps its example database and caches outside the checkout.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="accord-hypothesis-"))
 
 ProtocolFactory = Callable[..., Path]
 

@@ -146,3 +146,23 @@ def _submit(directory: Path, protocol: Path, keys: Path, bundle: Path) -> Any:
         return call(
             token, "POST", f"/exercises/{name}/submissions", files={"bundle": ("b.accord", stream)}
         )
+
+
+def test_the_manifest_records_the_limit_the_logs_ran_with(
+    make_protocol: ProtocolFactory, tmp_path: Path
+) -> None:
+    path = make_protocol()
+    out = tmp_path / "b"
+    run(path, "inst-b", out, "--limit", "3")
+    assert read_manifest(out).options.limit == 3
+    run(path, "inst-b", out)  # the full run replaces the trial
+    assert not read_manifest(out).partial and read_manifest(out).logs[0].samples == 24
+    # Asking for a trial where the full logs are done runs nothing: the run stays a full one,
+    # and --json output stays pure JSON even though Inspect reports that all was done.
+    again = runner.invoke(app, ["run", str(path), "-p", "inst-b", "-o", str(out), "--limit", "3"])
+    assert again.exit_code == 0 and "--limit 3 changed nothing" in again.stderr
+    as_json = runner.invoke(
+        app, ["run", str(path), "-p", "inst-b", "-o", str(out), "--limit", "3", "--json"]
+    )
+    assert json.loads(as_json.stdout)["options"]["limit"] is None
+    assert not read_manifest(out).partial

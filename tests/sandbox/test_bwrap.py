@@ -16,7 +16,7 @@ from inspect_ai.solver import Generate, TaskState, solver
 from inspect_ai.util import sandbox
 
 from accord.sandbox import BwrapConfig, BwrapSandboxEnvironment, check_bwrap
-from tests.sandbox.requires import needs_bwrap
+from tests.requires import needs_bwrap
 
 pytestmark = needs_bwrap
 

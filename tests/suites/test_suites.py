@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.suites import SCHEMAS, TRANSFORMS, compose, is_refusal, load_rows
 from accord.suites._transforms import base64_encoding, payload_splitting, rot13_encoding
-from tests.sandbox.requires import needs_bwrap
+from tests.requires import needs_bwrap
 
 
 @pytest.mark.parametrize("name", sorted(SCHEMAS))

@@ -1,5 +1,7 @@
 """The single exception hierarchy of Accord."""
 
+from typing import Any
+
 
 class AccordError(Exception):
     """Base of every error Accord raises on purpose.
@@ -21,3 +23,8 @@ class OperationError(AccordError):
     """An operation that was asked for correctly but failed: exit code 1."""
 
     exit_code = 1
+
+
+def invalid_fields(error: Any) -> str:
+    """The fields a pydantic ValidationError names, on one line: `key_id, options.limit`."""
+    return ", ".join(".".join(map(str, e["loc"])) or "<document>" for e in error.errors())

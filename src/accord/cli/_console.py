@@ -25,7 +25,7 @@ from rich.text import Text
 out = Console()
 """Results: tables, and JSON with --json (nothing else goes to stdout then)."""
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 """Progress, notes and errors."""
 
 NOTE_INLINE_LIMIT = 24
@@ -77,6 +77,39 @@ def print_table(
         _print_vertical(console, cols, texts, title)
     for number, note in enumerate(footnotes, 1):
         console.print(f"[{number}] {note}", markup=False, highlight=False, soft_wrap=True)
+
+
+ID_HEADERS = frozenset(
+    {"task", "model", "scorer", "partner", "partners", "threshold", "model - reference", "graders"}
+)
+"""Headers `print_rich_table` treats as identifier columns."""
+
+NOTE_HEADERS = frozenset({"note", "evidence", "finding", "verdict"})
+"""Headers `print_rich_table` treats as free-text notes."""
+
+
+def print_rich_table(table: Table, console: Console | None = None) -> None:
+    """Print a ready-made Rich table the way `print_table` does (ids whole, notes as footnotes).
+
+    For code that builds `rich.table.Table`s: replace `out.print(table)` with
+    `print_rich_table(table)`. Columns are recognised by header (`ID_HEADERS`, `NOTE_HEADERS`).
+    """
+    columns = [
+        Column(
+            str(c.header),
+            id=str(c.header) in ID_HEADERS,
+            note=str(c.header) in NOTE_HEADERS,
+            justify="right" if c.justify == "right" else "left",
+        )
+        for c in table.columns
+    ]
+    cells = [[_markup(v) for v in c.cells] for c in table.columns]
+    rows = [list(row) for row in zip(*cells, strict=True)]
+    print_table(columns, rows, str(table.title) if table.title else None, console)
+
+
+def _markup(value: Any) -> str:
+    return value.markup if isinstance(value, Text) else str(value)
 
 
 def _footnotes(cols: list[Column], rows: list[list[str]]) -> tuple[list[list[str]], list[str]]:

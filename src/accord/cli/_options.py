@@ -36,3 +36,24 @@ def parse_time(text: str | None, option: str) -> datetime | None:
             "2027-01-31T12:00:00Z)"
         ) from None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def check_hub_settings(url: str, token_flag: str | None) -> None:
+    """Refuse, before any request, a hub URL without a scheme and an empty token.
+
+    `token_flag` is the --token value; an empty ACCORD_TOKEN is refused too.
+
+    Raises:
+        InputError: Naming the option or variable to fix.
+    """
+    if not url.startswith(("http://", "https://")):
+        raise InputError(
+            f"hub URL '{url}' has no scheme; give it as http://{url} or https://{url} "
+            "(--hub or ACCORD_HUB_URL)"
+        )
+    given = token_flag if token_flag is not None else os.environ.get("ACCORD_TOKEN")
+    if given is not None and not given.strip():
+        raise InputError(
+            "the API token is empty (--token or ACCORD_TOKEN); give the token that "
+            "`accord hub init` or `accord hub token <member id>` printed"
+        )

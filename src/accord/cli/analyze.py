@@ -1,13 +1,17 @@
 """`accord analyze`: the shared statistical method over run directories."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from ..analysis import AnalysisResult, Correction, analyze, load_runs
-from ..protocol import load_protocol
-from ._console import out, print_json
+from ._console import print_json, print_rich_table
+
+if TYPE_CHECKING:
+    from ..analysis import AnalysisResult, Correction
 
 ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings")
 
@@ -32,6 +36,9 @@ def analyze_command(
 
     Example: `accord analyze runs/ab12/inst-a runs/ab12/inst-b --protocol protocol.yaml`
     """
+    from ..analysis import analyze, load_runs
+    from ..protocol import load_protocol
+
     loaded = load_protocol(protocol).protocol if protocol else None
     if correction is not None and correction not in ("holm", "bh", "none"):
         raise typer.BadParameter("use holm, bh or none", param_hint="--correction")
@@ -56,15 +63,15 @@ def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> 
     """Rich tables of the chosen parts of an analysis (all by default)."""
     level = f"{1 - result.alpha:.0%}"
     if "estimates" in parts:
-        out.print(_estimates_table(result, level))
+        print_rich_table(_estimates_table(result, level))
     if "comparisons" in parts and result.comparisons:
-        out.print(_comparisons_table(result, level))
+        print_rich_table(_comparisons_table(result, level))
     if "replications" in parts and result.replications:
-        out.print(_replications_table(result))
+        print_rich_table(_replications_table(result))
     if "agreements" in parts and result.agreements:
-        out.print(_agreements_table(result))
+        print_rich_table(_agreements_table(result))
     if "findings" in parts and result.findings:
-        out.print(_findings_table(result))
+        print_rich_table(_findings_table(result))
 
 
 def _estimates_table(result: AnalysisResult, level: str) -> Table:

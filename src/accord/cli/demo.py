@@ -1,25 +1,37 @@
 """`accord demo`: a whole joint exercise on one machine, offline, with stand-in models."""
 
+import contextlib
 import shutil
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
-import yaml
 
-from ..analysis import analyze, load_runs
-from ..bundle import build_bundle, verify_bundle
-from ..hub import HubClient, create_app, open_hub, serve_in_background
-from ..identity import Keyring, load_private_key, load_public_record, write_key_pair, write_keyring
-from ..protocol import load_protocol, protocol_id, write_demo_protocol
-from ..run import compare_runs, plan_share, run_share
-from ._console import err, out
-from .analyze import print_tables
-from .run import print_comparison, print_results
+from ._console import err, out, print_json
+
+
+@contextlib.contextmanager
+def _tables_to_stderr(enabled: bool) -> Iterator[None]:
+    """Under --json, what would go to stdout goes to stderr, so stdout holds only the JSON."""
+    if not enabled:
+        yield
+        return
+    saved = out.file
+    out.file = sys.stderr
+    try:
+        yield
+    finally:
+        out.file = saved
 
 
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print a JSON summary on stdout (the tables go to stderr)."
+    ),
 ) -> None:
     """Run a small joint exercise offline: built-in suites, stand-in models, analysis, bundles.
 
@@ -30,11 +42,34 @@ def demo(
 
     Example: `accord demo --dir /tmp/accord-demo`
     """
+    with _tables_to_stderr(json_output):
+        summary = _demo(directory)
+    if json_output:
+        print_json(summary)
+
+
+def _demo(directory: Path) -> dict[str, Any]:
+    from ..analysis import analyze, load_runs
+    from ..bundle import build_bundle, verify_bundle
+    from ..identity import (
+        Keyring,
+        load_private_key,
+        load_public_record,
+        write_key_pair,
+        write_keyring,
+    )
+    from ..protocol import load_protocol, protocol_id, write_demo_protocol
+    from ..run import compare_runs, plan_share, run_share
+    from .analyze import print_tables
+    from .run import print_comparison, print_results
+
     path = write_demo_protocol(directory)
     loaded = load_protocol(path)
     protocol = loaded.protocol
     pid = protocol_id(protocol)
-    out.print(f"[bold]Accord demo[/]: protocol {protocol.name} {pid}")
+    out.print(
+        f"[bold]Accord demo[/]: protocol {protocol.name} {pid}", highlight=False, soft_wrap=True
+    )
     run_dirs = {}
     for partner in protocol.partners:
         plan = plan_share(loaded, partner.id, directory / "runs" / partner.id)
@@ -43,11 +78,13 @@ def demo(
         print_results(result.manifest, title=f"{partner.name} ({partner.id})")
         run_dirs[partner.id] = plan.out_dir
     first, second = (run_dirs[p.id] for p in protocol.partners[:2])
-    print_comparison(compare_runs(first, second), str(first), str(second))
+    comparison = compare_runs(first, second)
+    print_comparison(comparison, str(first), str(second))
     scores, manifests = load_runs(list(run_dirs.values()), protocol)
     print_tables(analyze(scores, protocol, manifests), ("comparisons", "replications", "findings"))
 
     keys_dir, keyring = directory / "keys", Keyring()
+    bundles = {}
     out.print("\n[bold]Signed bundles[/] (verified with the partners' keyring):")
     for partner in protocol.partners:
         key_file, public_file = keys_dir / f"{partner.id}.key", keys_dir / f"{partner.id}.pub.json"
@@ -61,13 +98,36 @@ def demo(
             run_dirs[partner.id], loaded, load_private_key(key_file), bundle_path, overwrite=True
         )
         verified = verify_bundle(built.path, keyring, expected_protocol_id=pid)
-        out.print(f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]")
-    _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
-    out.print(f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`")
+        out.print(
+            f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        bundles[partner.id] = {"path": str(built.path), "sha256": verified.sha256}
+    hub = _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
+    out.print(
+        f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return {
+        "protocol_id": pid,
+        "runs": {p: str(d) for p, d in run_dirs.items()},
+        "comparable": comparison.comparable,
+        "bundles": bundles,
+        "hub": hub,
+    }
 
 
-def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path) -> None:
+def _hub_round(
+    directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path
+) -> dict[str, Any]:
     """An embedded hub: institutes, members, keys, the exercise, both submissions, results."""
+    import yaml
+
+    from ..hub import HubClient, create_app, open_hub, serve_in_background
+    from ..identity import load_public_record
+
     hub_dir = directory / "hub"
     shutil.rmtree(hub_dir, ignore_errors=True)
     hub = open_hub(str(hub_dir / "hub.db"), hub_dir)
@@ -94,7 +154,11 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
             api.register_key(pid, record, load_private_key(keys_dir / f"{pid}.key"))
         api.call("POST", "/exercises", json={"protocol_yaml": protocol_yaml})
         api.call("POST", f"/exercises/{exercise}/open")
-        out.print(f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open")
+        out.print(
+            f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open",
+            highlight=False,
+            soft_wrap=True,
+        )
         for pid, token in tokens.items():
             partner_api = HubClient(url, token)
             result = partner_api.submit(exercise, directory / "bundles" / f"{pid}.accord")
@@ -107,11 +171,24 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
             f"{r['task']} x {r['model']} ({r['scorer']}): {r['verdict']}"
             for r in results["analysis"]["replications"]
         )
-        out.print(f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}")
-        out.print(f"  ledger head: {results['ledger_head']}")
+        out.print(
+            f"  runs on the hub: {len(results['runs'])}; reproducibility: {verdicts}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        out.print(f"  ledger head: {results['ledger_head']}", highlight=False, soft_wrap=True)
         from ..report import Report, write_report
 
         joint = api.call("GET", f"/exercises/{exercise}/report", params={"format": "json"})
         report_path = write_report(Report.model_validate(joint), directory / "report.html")
-        out.print(f"\n[bold]Joint report[/]: {report_path}", soft_wrap=True)
+        out.print(f"\n[bold]Joint report[/]: {report_path}", highlight=False, soft_wrap=True)
         api.close()
+    return {
+        "exercise": exercise,
+        "runs": len(results["runs"]),
+        "replications": [
+            {k: r[k] for k in ("task", "model", "scorer", "verdict")}
+            for r in results["analysis"]["replications"]
+        ],
+        "ledger_head": results["ledger_head"],
+    }

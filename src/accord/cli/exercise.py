@@ -1,15 +1,18 @@
 """`accord exercise`, `accord submit`, `accord results`: working with a hub over HTTP."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from ..analysis import AnalysisResult
-from ..hub import HubClient
-from ._console import out, print_json
+from ._console import Column, out, print_json, print_table
 from .analyze import print_tables
 from .hub import HubOption, JsonFlag, TokenOption, _show, _table, client
+
+if TYPE_CHECKING:
+    from ..hub import HubClient
 
 exercise_app = typer.Typer(help="Create, list and move exercises on a hub.", no_args_is_help=True)
 
@@ -90,7 +93,14 @@ for _verb in ("open", "close", "publish"):
 
 
 def submit_command(
-    bundle: Path = typer.Argument(..., help="The bundle file (*.accord).", show_default=False),
+    bundle: Path = typer.Argument(
+        ...,
+        help="The bundle file (*.accord).",
+        show_default=False,
+        exists=True,
+        dir_okay=False,
+        metavar="BUNDLE",
+    ),
     exercise: str | None = typer.Option(
         None,
         "--exercise",
@@ -114,9 +124,13 @@ def submit_command(
         print_json(result)
         return
     verb = "accepted" if result["created"] else "already accepted (same bundle)"
-    out.print(f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}")
+    out.print(
+        f"[green]{verb}[/]: submission {result['id']} from {result['institute_id']}",
+        highlight=False,
+        soft_wrap=True,
+    )
     for deviation in result["deviations"]:
-        out.print(f"[yellow]deviation[/]: {deviation}")
+        out.print(f"[yellow]deviation[/]: {deviation}", highlight=False, soft_wrap=True)
 
 
 def _exercise_for(api: HubClient, bundle: Path) -> str:
@@ -151,25 +165,24 @@ def results_command(
     if json_output:
         print_json(data)
         return
-    table = Table(
-        "institute",
-        "task",
-        "model",
-        "samples",
-        "dataset digest",
+    print_table(
+        [
+            Column("institute", id=True),
+            Column("task", id=True),
+            Column("model", id=True),
+            Column("samples", justify="right"),
+            Column("dataset digest", id=True),
+        ],
+        [
+            [r["institute_id"], r["task_id"], r["model_id"], r["samples"], r["dataset_digest"]]
+            for r in data["runs"]
+        ],
         title=f"Runs of {exercise} ({data['state']})",
     )
-    for run in data["runs"]:
-        table.add_row(
-            run["institute_id"],
-            run["task_id"],
-            run["model_id"],
-            str(run["samples"]),
-            run["dataset_digest"][:19],
-        )
-    out.print(table)
     for deviation in data["deviations"]:
-        out.print(f"[yellow]deviation[/]: {deviation['detail']}")
+        out.print(f"[yellow]deviation[/]: {deviation['detail']}", highlight=False, soft_wrap=True)
     if data["analysis"]:
+        from ..analysis import AnalysisResult
+
         print_tables(AnalysisResult.model_validate(data["analysis"]))
-    out.print(f"ledger head: {data['ledger_head']}")
+    out.print(f"ledger head: {data['ledger_head']}", highlight=False, soft_wrap=True)

@@ -1,18 +1,20 @@
 """`accord hub`: run and administer a hub (server side, and admin calls over HTTP)."""
 
+from __future__ import annotations
+
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from .._util import InputError, OperationError
-from ..hub import HubClient, create_app, hub_settings, open_hub
-from ..store import make_engine, migrate, session_factory, transaction, verify_ledger
-from ._console import err, out, print_json
-from ._options import parse_time, passphrase_from_env
+from ._console import Column, cell, err, out, print_json, print_table
+from ._options import check_hub_settings, parse_time, passphrase_from_env
+
+if TYPE_CHECKING:
+    from ..hub import HubClient
 
 hub_app = typer.Typer(help="Run a hub and administer it.", no_args_is_help=True)
 DbOption = typer.Option("accord-hub/hub.db", "--db", help="SQLite file path or postgresql:// URL.")
@@ -24,7 +26,11 @@ JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout.")
 
 def client(hub: str | None, token: str | None) -> HubClient:
     """A client from flags, environment or config file."""
-    return HubClient(*hub_settings(hub, token))
+    from ..hub import HubClient, hub_settings
+
+    url, secret = hub_settings(hub, token)
+    check_hub_settings(url, token)
+    return HubClient(url, secret)
 
 
 @hub_app.command("init")
@@ -34,13 +40,19 @@ def init(
     admin_email: str = typer.Option("admin@hub.local", "--admin-email", help="The first admin."),
     institute: str = typer.Option("hub", "--institute", help="Id of the hub operators' institute."),
     name: str = typer.Option("Hub operators", "--name", help="Its name."),
+    json_output: bool = JsonFlag,
 ) -> None:
     """Create the database and the first hub admin; print the admin's token once.
 
     Example: `accord hub init --db postgresql://accord@db/accord --admin-email ops@aisi.example`
     """
+    from ..hub import open_hub
+
     hub = open_hub(db, data)
     member, issued = hub.bootstrap(institute, name, admin_email)
+    if json_output:
+        print_json({"database": db, "admin_id": member.id, "token": issued.token})
+        return
     err.print(f"hub ready: database {db}, bundles in {data}; admin {member.email} ({member.id})")
     err.print("the admin token is shown once; store it (e.g. export ACCORD_TOKEN=...):")
     out.print(issued.token, highlight=False)
@@ -52,6 +64,8 @@ def migrate_command(db: str = DbOption) -> None:
 
     Example: `accord hub migrate --db accord-hub/hub.db`
     """
+    from ..store import make_engine, migrate
+
     migrate(make_engine(db))
     err.print(f"schema of {db} is current")
 
@@ -68,6 +82,8 @@ def serve(
     Example: `accord hub serve --db accord-hub/hub.db --port 8000`
     """
     import uvicorn
+
+    from ..hub import create_app, open_hub
 
     app = create_app(open_hub(db, data))
     uvicorn.run(app, host=host, port=port, log_level="info")
@@ -94,6 +110,8 @@ def ledger_verify(
 
     Example: `accord hub ledger verify --db accord-hub/hub.db --expect-head sha256:9f2c...`
     """
+    from ..store import make_engine, session_factory, transaction, verify_ledger
+
     checkpoint = data / "ledger-checkpoint.json"
     expected = list(expect_head)
     if checkpoint.is_file():
@@ -301,10 +319,8 @@ def _show(data: Any, json_output: bool) -> None:
         print_json(data)
         return
     for key, value in data.items():
-        out.print(
-            f"{key}: {value if not isinstance(value, dict | list) else json.dumps(value)}",
-            highlight=False,
-        )
+        shown = json.dumps(value) if isinstance(value, dict | list) else cell(value)
+        out.print(f"{key}: {shown}", highlight=False, soft_wrap=True)
 
 
 def _table(
@@ -313,7 +329,5 @@ def _table(
     if json_output:
         print_json(rows)
         return
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*("-" if row.get(c) is None else str(row.get(c)) for c in columns))
-    out.print(table)
+    ids = [Column(c, id=True) if c == "id" or c.endswith("_id") else c for c in columns]
+    print_table(ids, [[row.get(c) for c in columns] for row in rows], title=title)

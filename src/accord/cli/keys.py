@@ -4,10 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from ..identity import load_public_record, read_keyring, write_key_pair, write_keyring
-from ._console import err, out, print_json
+from ._console import Column, err, out, print_json, print_table
 from ._options import parse_time, passphrase_from_env
 
 keys_app = typer.Typer(
@@ -25,6 +23,7 @@ def init(
         "--passphrase-env",
         help="Encrypt the private key with the passphrase in this variable.",
     ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON on stdout."),
 ) -> None:
     """Create an Ed25519 key pair: PARTNER.key (private, mode 0600) and PARTNER.pub.json.
 
@@ -32,10 +31,22 @@ def init(
 
     Example: `ACCORD_PASS=... accord keys init --partner inst-a --passphrase-env ACCORD_PASS`
     """
+    from ..identity import write_key_pair
+
     files = write_key_pair(partner, out_dir, datetime.now(UTC), passphrase_from_env(passphrase_env))
+    if json_output:
+        print_json(
+            {
+                "partner": partner,
+                "key_id": files.record.key_id,
+                "private_key": str(files.private_key),
+                "public_key": str(files.public_key),
+            }
+        )
+        return
     err.print(f"private key: {files.private_key} (mode 0600; never share it)")
     err.print(f"public key:  {files.public_key} (share it with partners)")
-    out.print(f"key id: {files.record.key_id}")
+    out.print(f"key id: {files.record.key_id}", highlight=False, soft_wrap=True)
 
 
 @keys_app.command("prove")
@@ -73,6 +84,8 @@ def add(
 
     Example: `accord keys add keys/inst-b.pub.json --keyring keyring.json --valid-until 2027-12-31`
     """
+    from ..identity import load_public_record, read_keyring, write_keyring
+
     record = load_public_record(public_key)
     ring = read_keyring(keyring, missing_ok=True)
     start = parse_time(valid_from, "--valid-from") or record.created
@@ -92,6 +105,8 @@ def revoke(
 
     Example: `accord keys revoke ed25519:1f2e... --reason "laptop lost"`
     """
+    from ..identity import read_keyring, write_keyring
+
     ring = read_keyring(keyring)
     when = parse_time(at, "--at") or datetime.now(UTC)
     entry = ring.revoke(key_id, when, reason)
@@ -108,22 +123,23 @@ def list_keys(
 
     Example: `accord keys list --keyring keyring.json`
     """
+    from ..identity import read_keyring
+
     ring = read_keyring(keyring)
     if json_output:
         print_json(ring.model_dump(mode="json"))
         return
-    table = Table("partner", "key id", "valid from", "valid until", "revoked", title=str(keyring))
-    for entry in ring.keys:
-        revoked = "-"
-        if entry.revoked_at:
-            revoked = entry.revoked_at.isoformat() + (
-                f" ({entry.revocation_reason})" if entry.revocation_reason else ""
-            )
-        table.add_row(
+    rows = [
+        [
             entry.key.partner,
             entry.key.key_id,
             entry.valid_from.isoformat(),
-            entry.valid_until.isoformat() if entry.valid_until else "-",
-            revoked,
-        )
-    out.print(table)
+            entry.valid_until.isoformat() if entry.valid_until else None,
+            entry.revoked_at.isoformat() if entry.revoked_at else None,
+            entry.revocation_reason,
+        ]
+        for entry in ring.keys
+    ]
+    columns: list[Column | str] = [Column("partner", id=True), Column("key id", id=True)]
+    columns += ["valid from", "valid until"]
+    print_table([*columns, "revoked", Column("reason", note=True)], rows, title=str(keyring))

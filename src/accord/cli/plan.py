@@ -1,27 +1,18 @@
 """`accord protocol plan`: what each planned comparison and replication can detect."""
 
-from pathlib import Path
-from typing import Any
+from __future__ import annotations
 
-import numpy as np
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 from rich.table import Table
 
-from ..analysis import (
-    Design,
-    ScoreTable,
-    VarianceModel,
-    cluster_design,
-    equivalence_margin,
-    load_runs,
-    minimum_detectable_difference,
-    pilot_assumptions,
-    samples_for_margin,
-    samples_needed,
-)
-from ..protocol import Protocol, ProtocolFile, load_protocol, parse_task_ref, replications
-from ..run import create_task
-from ._console import err, out, print_json
+from ._console import err, print_json, print_rich_table
+
+if TYPE_CHECKING:
+    from ..analysis import Design, ScoreTable
+    from ..protocol import Protocol, ProtocolFile
 
 
 def plan_command(
@@ -41,6 +32,9 @@ def plan_command(
 
     Example: `accord protocol plan protocol.yaml --target-delta 0.05 --pilot runs/ab12/inst-a`
     """
+    from ..analysis import load_runs, pilot_assumptions
+    from ..protocol import load_protocol
+
     loaded = load_protocol(path)
     protocol = loaded.protocol
     planning = protocol.analysis.planning.model_dump()
@@ -90,7 +84,7 @@ def plan_command(
             f"{row['detectable']:.3f}",
             "-" if row["samples_needed"] is None else str(row["samples_needed"]),
         )
-    out.print(table_out)
+    print_rich_table(table_out)
 
 
 def _rows(
@@ -99,6 +93,15 @@ def _rows(
     designs: dict[str, tuple[int, Design]],
     target: float | None,
 ) -> list[dict[str, Any]]:
+    from ..analysis import (
+        VarianceModel,
+        equivalence_margin,
+        minimum_detectable_difference,
+        samples_for_margin,
+        samples_needed,
+    )
+    from ..protocol import replications
+
     alpha, power = protocol.analysis.alpha, planning["power"]
     rows = []
     for task in protocol.tasks:
@@ -173,6 +176,8 @@ def _guidance(protocol: Protocol, planning: dict[str, Any], pilot: bool) -> list
 
 def _pilot_clusters(table: ScoreTable) -> dict[str, list[str | None]]:
     """Each pilot task's cluster label per sample."""
+    import numpy as np
+
     out: dict[str, list[str | None]] = {}
     for code, task in enumerate(table.levels["task"]):
         rows = table.task == code
@@ -186,6 +191,10 @@ def _designs(
     loaded: ProtocolFile, pilot: dict[str, list[str | None]], icc: float
 ) -> dict[str, tuple[int, Design]]:
     """(samples, design) per task, from the pilot's samples or the task's dataset."""
+    from ..analysis import Design, cluster_design
+    from ..protocol import parse_task_ref
+    from ..run import create_task
+
     designs = {}
     for task in loaded.protocol.tasks:
         labels = pilot.get(task.id)

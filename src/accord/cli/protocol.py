@@ -27,6 +27,7 @@ JsonFlag = typer.Option(False, "--json", help="Print JSON on stdout instead of t
 def init(
     directory: Path = typer.Argument(Path("."), help="Where to write the files."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    json_output: bool = JsonFlag,
 ) -> None:
     """Write a commented template protocol and an example task to edit.
 
@@ -35,6 +36,9 @@ def init(
     from ..protocol import write_example
 
     path = write_example(directory, overwrite=force)
+    if json_output:
+        print_json({"protocol": str(path), "task": str(path.parent / "refusal_task.py")})
+        return
     err.print(f"wrote {path} and its example task refusal_task.py in {directory}")
     err.print(f"next: edit it, then run `accord protocol validate {path}`")
 

@@ -66,6 +66,7 @@ def share(
     display: Display | None = typer.Option(
         None,
         "--display",
+        metavar="NAME",
         help="Inspect's display: full, conversation, rich, plain, log or none "
         "[default: Inspect's on a terminal; otherwise none, with one progress line per run].",
         show_default=False,
@@ -86,7 +87,8 @@ def share(
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
-    if chosen is None and (json_output or not sys.stderr.isatty()):
+    plain_progress = chosen is None and not json_output and not sys.stderr.isatty()
+    if chosen is None and (json_output or plain_progress):
         chosen = "none"
     if limit is not None:
         err.print(f"[yellow]trial run[/]: --limit {limit} (marked in the manifest)")
@@ -95,8 +97,10 @@ def share(
         max_connections=max_connections,
         limit=limit,
         display=chosen,  # type: ignore[arg-type]
-        progress=_progress_line if chosen == "none" and not json_output else None,
+        progress=_progress_line if plain_progress else None,
     )
+    if limit is not None and not result.manifest.partial:
+        err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")
     if json_output:
         print_json(result.manifest.model_dump(mode="json"))
     else:

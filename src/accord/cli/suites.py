@@ -1,10 +1,8 @@
 """`accord suites`: the built-in safety evaluations."""
 
 import typer
-from rich.table import Table
 
-from ..suites import suite_infos
-from ._console import out, print_json
+from ._console import Column, print_json, print_table
 
 suites_app = typer.Typer(
     help="The built-in safety suites (Inspect tasks accord/*).", no_args_is_help=True
@@ -21,11 +19,14 @@ def list_suites(
 
     Example: `accord suites list`
     """
+    from ..suites import suite_infos
+
     infos = suite_infos()
     if json_output:
         print_json([info.__dict__ for info in infos])
         return
-    table = Table("task", "version", "samples", "what", "doc", title="Built-in suites")
-    for info in infos:
-        table.add_row(info.name, str(info.version), str(info.samples), info.summary, info.doc)
-    out.print(table)
+    print_table(
+        [Column("task", id=True), "version", "samples", "what", Column("doc", id=True)],
+        [[i.name, i.version, i.samples, i.summary, i.doc] for i in infos],
+        title="Built-in suites",
+    )

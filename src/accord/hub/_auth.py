@@ -71,14 +71,14 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.startswith(TOKEN_PREFIX):
         raise Unauthenticated(
-            "send `Authorization: Bearer acc_...` with a token from `accord hub tokens create`"
+            "send `Authorization: Bearer acc_...` with a token from `accord hub token <member id>`"
         )
     token = token.strip()
     if len(token) > 200 or not token.isascii():
         raise Unauthenticated("malformed token; create one with `accord hub tokens create`")
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
-        raise Unauthenticated("unknown token; create one with `accord hub tokens create`")
+        raise Unauthenticated("unknown token; create one with `accord hub token <member id>`")
     if row.revoked_at is not None and row.revoked_at <= now:
         raise Unauthenticated(f"token {row.prefix}... was revoked")
     if row.expires_at is not None and row.expires_at <= now:

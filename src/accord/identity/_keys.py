@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from .._util import InputError
+from .._util import InputError, invalid_fields
 
 ALGORITHM = "ed25519"
 
@@ -127,7 +127,12 @@ def load_public_record(path: Path) -> PublicKeyRecord:
         record = PublicKeyRecord.model_validate_json(path.read_bytes())
     except OSError as ex:
         raise InputError(f"cannot read public key {path}: {ex.strerror}") from None
-    except (ValidationError, ValueError) as ex:
+    except ValidationError as ex:
+        raise InputError(
+            f"{path} is not a valid public key file (bad or missing: {invalid_fields(ex)}); "
+            "use the .pub.json file that `accord keys init` wrote"
+        ) from None
+    except ValueError as ex:
         raise InputError(f"{path} is not a valid public key file: {ex}") from None
     check_record(record, str(path))
     return record

@@ -1,5 +1,7 @@
 """Executing a share through Inspect's `eval_set`, then recording its manifest."""
 
+import contextlib
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +83,11 @@ def run_share(
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     write_manifest(plan.out_dir, manifest)
     try:
-        with watching_progress(plan.out_dir, progress, METADATA_KEY):
+        # Without a display, what Inspect still prints goes to stderr: stdout holds results.
+        quiet: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if display == "none":
+            quiet = contextlib.redirect_stdout(sys.stderr)
+        with watching_progress(plan.out_dir, progress, METADATA_KEY), quiet:
             eval_set(
                 tasks,
                 log_dir=str(plan.out_dir),
@@ -99,8 +105,15 @@ def run_share(
         records = collect_logs(plan)
         done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
         status = "complete" if len(done) == len(plan.runs) else "incomplete"
+        # The limit the logs ran with: a resumed run may reuse logs made with another one.
+        options = options.model_copy(update={"limit": _logged_limit(plan.out_dir, records)})
         manifest = manifest.model_copy(
-            update={"logs": records, "status": status, "finished_at": utc_now()}
+            update={
+                "logs": records,
+                "status": status,
+                "finished_at": utc_now(),
+                "options": options,
+            }
         )
         write_manifest(plan.out_dir, manifest)
     return RunResult(manifest, plan.out_dir)
@@ -124,6 +137,18 @@ def collect_logs(plan: SharePlan) -> list[LogRecord]:
     ]
 
 
+def _logged_limit(out_dir: Path, records: list[LogRecord]) -> int | None:
+    """The largest sample limit any of the logs ran with, or None when all ran in full."""
+    limits = []
+    for record in records:
+        limit = read_eval_log(str(out_dir / record.file), header_only=True).eval.config.limit
+        if isinstance(limit, int):
+            limits.append(limit)
+        elif limit is not None:  # a (start, end) range
+            limits.append(limit[1] - limit[0])
+    return max(limits) if limits else None
+
+
 def _prepare_models(plan: SharePlan, given: Mapping[str, Model]) -> dict[str, Model]:
     prepared: dict[str, Model] = {}
     for run in plan.runs:
@@ -142,9 +167,9 @@ def _prepare_models(plan: SharePlan, given: Mapping[str, Model]) -> dict[str, Mo
             prepared[run.model_id] = get_model(run.model, base_url=run.base_url, **run.model_args)
         except Exception as ex:
             raise InputError(
-                f"model '{run.model_id}' ({run.model}) cannot be used here: {ex}. Install its "
-                "provider package and set its credentials in the environment, "
-                "or check the model string in the protocol."
+                f"model '{run.model_id}' ({run.model}) cannot be used here: {_plain(ex)}. "
+                "Check the model string in the protocol; install the provider's package and "
+                "set its credentials in the environment."
             ) from None
     return prepared
 
@@ -221,6 +246,14 @@ def _metrics(header: EvalLog) -> dict[str, float]:
         for score in header.results.scores
         for name, metric in score.metrics.items()
     }
+
+
+def _plain(ex: Exception) -> str:
+    """Inspect's message on one line, without its Rich markup."""
+    from rich.text import Text
+
+    text = " ".join(Text.from_markup(str(ex)).plain.split()).removeprefix("ERROR: ")
+    return text.rstrip(".")
 
 
 def _jsonable(value: dict[str, Any]) -> dict[str, Any]:

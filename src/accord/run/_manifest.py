@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .._util import InputError
+from .._util import InputError, invalid_fields
 from ._environment import Environment
 
 MANIFEST_FILE = "manifest.json"
@@ -114,8 +114,13 @@ def read_manifest(run_dir: Path) -> RunManifest:
         )
     try:
         return RunManifest.model_validate_json(path.read_bytes())
-    except (OSError, ValidationError) as ex:
-        raise InputError(f"{path} is not a valid run manifest: {ex}") from None
+    except OSError as ex:
+        raise InputError(f"cannot read run manifest {path}: {ex.strerror}") from None
+    except ValidationError as ex:
+        raise InputError(
+            f"{path} is not a valid run manifest (bad or missing: {invalid_fields(ex)}); "
+            "`accord run` writes it: re-run the share rather than editing it"
+        ) from None
 
 
 def write_manifest(run_dir: Path, manifest: RunManifest) -> None:
