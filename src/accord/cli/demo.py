@@ -126,7 +126,7 @@ def _hub_round(
     import yaml
 
     from ..hub import HubClient, create_app, open_hub, serve_in_background
-    from ..identity import load_public_record
+    from ..identity import load_private_key, load_public_record
 
     hub_dir = directory / "hub"
     shutil.rmtree(hub_dir, ignore_errors=True)
