@@ -17,7 +17,7 @@ def shell_lines(markdown: str) -> list[str]:
     """Every command line of the shell code blocks of a Markdown text, comments removed."""
     lines = []
     for block in _SHELL_BLOCK.findall(markdown):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():  # join continued lines
             line = line.strip()
             if line and not line.startswith("#"):
                 lines.append(line)

@@ -75,7 +75,7 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
         )
     token = token.strip()
     if len(token) > 200 or not token.isascii():
-        raise Unauthenticated("malformed token; create one with `accord hub tokens create`")
+        raise Unauthenticated("malformed token; create one with `accord hub token <member id>`")
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
         raise Unauthenticated("unknown token; create one with `accord hub token <member id>`")
