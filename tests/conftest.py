@@ -88,3 +88,24 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def key_registration(client: Any, token: str, keys_dir: Path, partner: str) -> dict[str, Any]:
+    """A hub key registration body for `partner`'s key in `keys_dir`, with proof of possession.
+
+    `client` is a FastAPI TestClient of the hub; the challenge is fetched with `token`.
+    """
+    from accord.identity import load_private_key, load_public_record, prove_possession
+
+    record = load_public_record(keys_dir / f"{partner}.pub.json")
+    challenge = client.get(
+        f"/api/v1/institutes/{partner}/keys/challenge",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()["challenge"]
+    return {
+        "key": record.model_dump(mode="json"),
+        "challenge": challenge,
+        "proof": prove_possession(
+            load_private_key(keys_dir / f"{partner}.key"), partner, challenge
+        ),
+    }

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.hub import Hub, create_app, open_hub
-from accord.identity import load_private_key, load_public_record, prove_possession
+from tests.conftest import key_registration
 
 runner = CliRunner(env={"COLUMNS": "200"})
 PARTNERS = ("inst-a", "inst-b")
@@ -89,21 +89,10 @@ def build_hub(database: str, data_dir: Path, demo: Demo) -> HubWorld:
             "hub-admin", f"/members/{member['id']}/tokens", json={"scopes": ["read", "write"]}
         )["token"]
     for partner in PARTNERS:
-        record = load_public_record(demo.root / "keys" / f"{partner}.pub.json")
-        private = load_private_key(demo.root / "keys" / f"{partner}.key")
-        challenge = world.client.get(
-            f"/api/v1/institutes/{partner}/keys/challenge",
-            headers={"Authorization": f"Bearer {world.tokens['hub-admin']}"},
-        ).json()["challenge"]
-        world.post(
-            "hub-admin",
-            f"/institutes/{partner}/keys",
-            json={
-                "key": record.model_dump(mode="json"),
-                "challenge": challenge,
-                "proof": prove_possession(private, partner, challenge),
-            },
+        body = key_registration(
+            world.client, world.tokens["hub-admin"], demo.root / "keys", partner
         )
+        world.post("hub-admin", f"/institutes/{partner}/keys", json=body)
     world.post("hub-admin", "/exercises", json={"protocol_yaml": demo.protocol.read_text()})
     world.post("hub-admin", f"/exercises/{world.exercise}/open")
     for partner, bundle in zip(PARTNERS, demo.bundles, strict=True):

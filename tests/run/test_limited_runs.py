@@ -14,7 +14,7 @@ from accord.cli import app
 from accord.hub import create_app, open_hub
 from accord.identity import write_key_pair
 from accord.run import read_manifest
-from tests.conftest import ProtocolFactory
+from tests.conftest import ProtocolFactory, key_registration
 
 runner = CliRunner(env={"COLUMNS": "80"})
 
@@ -126,8 +126,8 @@ def _submit(directory: Path, protocol: Path, keys: Path, bundle: Path) -> Any:
 
     for partner in ("inst-a", "inst-b"):
         call(admin.token, "POST", "/institutes", json={"id": partner, "name": partner})
-        record = json.loads((keys / f"{partner}.pub.json").read_text())
-        call(admin.token, "POST", f"/institutes/{partner}/keys", json={"key": record})
+        body = key_registration(client, admin.token, keys, partner)
+        assert call(admin.token, "POST", f"/institutes/{partner}/keys", json=body).is_success
     member = call(
         admin.token,
         "POST",
