@@ -20,6 +20,9 @@ from .run import print_comparison, print_results
 
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Keep the embedded hub and its web interface up until Ctrl-C."
+    ),
 ) -> None:
     """Run a small joint exercise offline: built-in suites, stand-in models, analysis, bundles.
 
@@ -28,7 +31,7 @@ def demo(
     (comparison, reproducibility, findings), creates each partner's signing key, and builds
     and verifies both partners' bundles.
 
-    Example: `accord demo --dir /tmp/accord-demo`
+    Example: `accord demo --dir /tmp/accord-demo` (add `--serve` to browse the hub)
     """
     path = write_demo_protocol(directory)
     loaded = load_protocol(path)
@@ -62,11 +65,13 @@ def demo(
         )
         verified = verify_bundle(built.path, keyring, expected_protocol_id=pid)
         out.print(f"  {partner.id}: {built.path}\n    {verified.sha256} [green]verified[/]")
-    _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
+    _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir, serve)
     out.print(f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`")
 
 
-def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path) -> None:
+def _hub_round(
+    directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path, serve: bool = False
+) -> None:
     """An embedded hub: institutes, members, keys, the exercise, both submissions, results."""
     hub_dir = directory / "hub"
     shutil.rmtree(hub_dir, ignore_errors=True)
@@ -115,3 +120,19 @@ def _hub_round(directory: Path, protocol_yaml: str, exercise: str, keys_dir: Pat
         report_path = write_report(Report.model_validate(joint), directory / "report.html")
         out.print(f"\n[bold]Joint report[/]: {report_path}", soft_wrap=True)
         api.close()
+        out.print(f"[bold]Web interface[/]: {url}/exercises/{exercise}", soft_wrap=True)
+        if serve:
+            _serve_until_interrupted(admin.token)
+
+
+def _serve_until_interrupted(token: str) -> None:
+    import time
+
+    err.print("sign in with the demo hub's admin token (local demo only):")
+    out.print(token, highlight=False)
+    err.print("serving; press Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        err.print("stopped")
