@@ -10,18 +10,11 @@ from typing import Any
 
 import pytest
 
+from accord.report import CHROMIUM_ARGS as ARGS
 from tests.ui.conftest import Bundles, World, build_world
 from tests.ui.test_pages import PAGES, prepare
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 IMAGES = Path(__file__).parents[2] / "docs" / "images"
 BROWSER_ROLES = [
     "hub-admin",

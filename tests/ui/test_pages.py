@@ -83,20 +83,18 @@ def prepare(world: World, bundles: Bundles) -> str:
             "a-evaluator", "POST", f"/exercises/{exercise}/submissions", files={"bundle": stream}
         )
     assert sent.status_code == 201, sent.text
-    now = world.clock.now
-    for who, ends in (
-        ("c-secondee", now + timedelta(days=30)),
-        ("c-expired", now + timedelta(hours=1)),
-    ):
-        body = {
-            "member_id": world.members[who],
-            "host_institute": "inst-a",
-            "exercise_id": exercise,
-            "role": "evaluator",
-            "starts_at": (now - timedelta(hours=1)).isoformat(),
-            "ends_at": ends.isoformat(),
-        }
-        assert world.call("a-admin", "POST", "/secondments", json=body).status_code == 201
+    admin, now = sign_in(world, "a-admin"), world.clock.now
+    for who, days in (("c-secondee", 30.0), ("c-expired", 1 / 24)):  # granted through the form
+        granted = post(
+            admin,
+            "/admin/institutes/inst-a/secondments",
+            member_id=world.members[who],
+            exercise_id=exercise,
+            role="evaluator",
+            starts_at=(now - timedelta(hours=1)).isoformat(),
+            ends_at=(now + timedelta(days=days)).isoformat(),
+        )
+        assert granted.status_code == 303, granted.text
     world.clock.advance(hours=2)
     return str(exercise)
 
