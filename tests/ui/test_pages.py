@@ -222,6 +222,16 @@ def test_administration_through_the_forms(database: str, tmp_path: Path, bundles
     assert added.status_code == 303
     page = admin.get("/admin/institutes/inst-a").text
     member = re.search(r'<td class="id">([0-9a-f]{32})</td><td>New</td>', page).group(1)  # type: ignore[union-attr]
+    changed = post(admin, f"/admin/members/{member}/role", role="evaluator", institute="inst-a")
+    assert changed.status_code == 303 and "is%20now%20evaluator" in changed.headers["location"]
+    assert "<option selected>evaluator</option>" in admin.get("/admin/institutes/inst-a").text
+    own = post(
+        admin,
+        f"/admin/members/{world.members['a-admin']}/role",
+        role="observer",
+        institute="inst-a",
+    )
+    assert own.status_code == 400 and "your own role" in own.text
     issued = post(admin, f"/admin/members/{member}/tokens", institute="inst-a", scopes="read")
     token = re.search(r'value="(acc_[^"]+)"', issued.text).group(1)  # type: ignore[union-attr]
     token_id = re.search(r'id="token-id">([^<]+)<', issued.text).group(1)  # type: ignore[union-attr]

@@ -75,6 +75,11 @@ def test_sessions_expire_idle_absolute_and_with_their_token(
     world.call("a-evaluator", "POST", f"/tokens/{token['id']}/revoke")
     assert member not in client.get("/exercises").text  # revoking the token ends the session
 
+    world.clock.advance(days=2)  # a new sign-in forgets sessions over a day past their end
+    sign_in(world, "a-admin")
+    with world.hub.sessions() as session:
+        assert len(session.scalars(select(UiSession)).all()) == 1
+
 
 @pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
 def test_failed_sign_ins_are_audited_and_limited(

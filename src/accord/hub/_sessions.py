@@ -8,9 +8,10 @@ apply; it also ends after `idle` without use and `absolute` after sign-in, which
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from ..store import ApiToken, AuditEvent, UiSession, transaction
 from ._auth import Actor, resolve_actor, token_actor, token_hash
@@ -95,6 +96,7 @@ class SessionOps(HubBase):
                 token_row = session.scalars(
                     select(ApiToken).where(ApiToken.token_hash == token_hash(token.strip()))
                 ).one()
+                self._purge(session, now)
                 secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
                 session.add(
                     UiSession(
@@ -114,29 +116,32 @@ class SessionOps(HubBase):
         return OpenedSession(secret, csrf, actor)
 
     def session(self, secret: str | None) -> ActiveSession | None:
-        """The session behind a cookie value, or None when absent, ended or expired."""
+        """The session behind a cookie value, or None when absent, ended or expired.
+
+        Reads only; it writes (in a short transaction of its own) just to record use at most
+        once per `touch_every`, or to end a session found expired.
+        """
         if not secret or len(secret) > 100:
             return None
-        now = self.clock()
-        rules = self.session_policy
-        with transaction(self.sessions) as session:
-            row = session.get(UiSession, _digest(secret))
+        now, rules, key = self.clock(), self.session_policy, _digest(secret)
+        found: ActiveSession | None = None
+        with transaction(self.reads) as session:
+            row = session.get(UiSession, key)
             if row is None or row.ended_at is not None:
                 return None
-            if now >= row.expires_at or now >= row.last_seen_at + rules.idle:
-                row.ended_at = now
-                return None
             token = session.get(ApiToken, row.token_id)
-            try:
-                if token is None:
-                    raise Unauthenticated("the session's token is gone")
-                actor = token_actor(session, token, now)
-            except Unauthenticated:
-                row.ended_at = now
-                return None
-            if now - row.last_seen_at >= rules.touch_every:
-                row.last_seen_at = now
-            return ActiveSession(actor, row.csrf)
+            live = now < row.expires_at and now < row.last_seen_at + rules.idle
+            if live and token is not None:
+                try:
+                    found = ActiveSession(token_actor(session, token, now), row.csrf)
+                except Unauthenticated:
+                    found = None
+            stale = now - row.last_seen_at >= rules.touch_every
+        if found is None or stale:
+            change = {"last_seen_at": now} if found is not None else {"ended_at": now}
+            with transaction(self.sessions) as session:
+                session.execute(update(UiSession).where(UiSession.id == key).values(**change))
+        return found
 
     def sign_out(self, secret: str | None) -> None:
         """End the session behind a cookie value (if any)."""
@@ -146,3 +151,16 @@ class SessionOps(HubBase):
             row = session.get(UiSession, _digest(secret))
             if row is not None and row.ended_at is None:
                 row.ended_at = self.clock()
+
+    def _purge(self, session: Session, now: datetime) -> None:
+        """Forget sessions that ended or expired over a day ago."""
+        cutoff = now - timedelta(days=1)
+        session.execute(
+            delete(UiSession).where(
+                or_(
+                    UiSession.expires_at < cutoff,
+                    UiSession.ended_at < cutoff,
+                    UiSession.last_seen_at < cutoff - self.session_policy.idle,
+                )
+            )
+        )

@@ -67,6 +67,19 @@ def admin_router() -> APIRouter:
         row = w.hub.create_member(w.actor, institute_id, email.strip(), name.strip(), role)
         return w.redirect(f"/admin/institutes/{institute_id}", f"Member {row.email} added.")
 
+    @router.post("/members/{member_id}/role")
+    def change_role(
+        *,
+        member_id: str,
+        w: WebDep,
+        csrf: Csrf = "",
+        role: Annotated[str, Form(max_length=20)],
+        institute: Annotated[str, Form(max_length=64)],
+    ) -> Response:
+        w.check_csrf(csrf)
+        row = w.hub.set_member_role(w.actor, member_id, role)
+        return w.redirect(f"/admin/institutes/{institute}", f"{row.email} is now {row.role}.")
+
     @router.post("/members/{member_id}/tokens")
     def issue_token(
         *,
