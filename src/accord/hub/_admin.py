@@ -163,6 +163,23 @@ class AdminOps(HubBase):
         with transaction(self.sessions) as session:
             return self._issue(session, member_id, scopes, expires_at)
 
+    def tokens(self, actor: Actor, institute_id: str, limit: int = 500) -> list[ApiToken]:
+        """The tokens of an institute's members, newest first (its admins, or the hub's).
+
+        Only ids, prefixes, scopes and times: the secrets themselves were never stored.
+        """
+        self.check(actor, policy.institute_admin(actor, institute_id), "token.list", institute_id)
+        with transaction(self.reads) as session:
+            return list(
+                session.scalars(
+                    select(ApiToken)
+                    .join(Member, Member.id == ApiToken.member_id)
+                    .where(Member.institute_id == institute_id)
+                    .order_by(ApiToken.created_at.desc())
+                    .limit(limit)
+                )
+            )
+
     def revoke_token(self, actor: Actor, token_id: str) -> ApiToken:
         """Revoke a token from now on."""
         with transaction(self.reads) as session:

@@ -204,6 +204,7 @@ def _institute_page(w: Web, institute_id: str, note: str | None) -> Response:
         "institute": institute_id,
         "admin": admin,
         "members": hub.members(actor, institute_id) if member else None,
+        "tokens": hub.tokens(actor, institute_id) if admin else None,
         "keys": hub.keys(actor, institute_id),
         "secondments": hub.secondments(actor, institute_id) if member else None,
         "challenge": None,
