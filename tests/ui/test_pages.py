@@ -173,6 +173,9 @@ def test_an_exercise_through_the_forms(database: str, tmp_path: Path, bundles: B
     assert page.count("sha256:") >= 2 and 'id="score-rows"' in page
     report = admin.get("/exercises/refusal-pilot/report?format=md")
     assert report.status_code == 200 and "refusal-pilot" in report.text
+    if Path("/usr/bin/chromium").is_file():  # the PDF is printed by Debian's Chromium
+        pdf = admin.get("/exercises/refusal-pilot/report?format=pdf")
+        assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
     export = admin.get("/exercises/refusal-pilot/export?format=csv")
     assert export.status_code == 200 and export.content[:2] == b"PK"
     download = admin.get(
