@@ -149,6 +149,9 @@ def test_an_exercise_through_the_forms(database: str, tmp_path: Path, bundles: B
     )
     assert created.status_code == 303, created.text
     page = admin.get(created.headers["location"])
+    assert "created as a draft" in page.text  # the hub's notice, carried with its MAC
+    forged = created.headers["location"].replace("created+as+a+draft", "moved+to+evil.example")
+    assert "evil.example" not in admin.get(forged).text
     assert "draft" in page.text and "0 of 3 runs submitted" in page.text
     assert post(admin, "/exercises/refusal-pilot/open").status_code == 303
 
@@ -226,7 +229,7 @@ def test_administration_through_the_forms(database: str, tmp_path: Path, bundles
     page = admin.get("/admin/institutes/inst-a").text
     member = re.search(r'<td class="id">([0-9a-f]{32})</td><td>New</td>', page).group(1)  # type: ignore[union-attr]
     changed = post(admin, f"/admin/members/{member}/role", role="evaluator", institute="inst-a")
-    assert changed.status_code == 303 and "is%20now%20evaluator" in changed.headers["location"]
+    assert changed.status_code == 303 and "is+now+evaluator" in changed.headers["location"]
     assert "<option selected>evaluator</option>" in admin.get("/admin/institutes/inst-a").text
     own = post(
         admin,

@@ -71,9 +71,7 @@ def actions_router() -> APIRouter:
     @router.get("/exercises/new")
     def new_exercise(w: WebDep) -> Response:
         w.hub.check(w.actor, policy.create_exercise(w.actor, None), "exercise.create", "exercises")
-        return w.render(
-            "new_exercise.html.j2", section="exercises", note=None, error=None, pasted=""
-        )
+        return w.render("new_exercise.html.j2", section="exercises", error=None, pasted="")
 
     @router.post("/exercises")
     async def create_exercise(request: Request, w: WebDep, csrf: CsrfQuery = None) -> Response:
@@ -159,7 +157,6 @@ def _signin_page(w: Web, error: str | None, status: int) -> Response:
         "signin.html.j2",
         status,
         section="signin",
-        note=None,
         error=error,
         signin_csrf=token,
         idle=int(rules.idle.total_seconds() // 60),
@@ -170,6 +167,4 @@ def _signin_page(w: Web, error: str | None, status: int) -> Response:
 
 
 def _new_page(w: Web, error: str, pasted: str, status: int) -> Response:
-    return w.render(
-        "new_exercise.html.j2", status, section="exercises", note=None, error=error, pasted=pasted
-    )
+    return w.render("new_exercise.html.j2", status, section="exercises", error=error, pasted=pasted)

@@ -19,7 +19,6 @@ WebDep = Annotated[Web, Depends(web)]
 Csrf = Annotated[str, Form(max_length=100)]
 Text = Annotated[str, Form(max_length=2000)]
 Optional = Annotated[str, Form(max_length=2000)]
-Note = Annotated[str | None, Query(max_length=300)]
 
 
 def _when(value: str, field: str) -> datetime | None:
@@ -38,11 +37,10 @@ def admin_router() -> APIRouter:
     router = APIRouter(prefix="/admin", include_in_schema=False)
 
     @router.get("")
-    def overview(w: WebDep, note: Note = None) -> Response:
+    def overview(w: WebDep) -> Response:
         return w.render(
             "admin.html.j2",
             section="admin",
-            note=note,
             institutes=w.hub.institutes(w.actor),
             can_create=policy.hub_admin(w.actor).allowed,
         )
@@ -56,8 +54,8 @@ def admin_router() -> APIRouter:
         return w.redirect(f"/admin/institutes/{id.strip()}", f"Institute {id} registered.")
 
     @router.get("/institutes/{institute_id}")
-    def institute(institute_id: str, w: WebDep, note: Note = None) -> Response:
-        return _institute_page(w, institute_id, note)
+    def institute(institute_id: str, w: WebDep) -> Response:
+        return _institute_page(w, institute_id)
 
     @router.post("/institutes/{institute_id}/members")
     def add_member(
@@ -92,9 +90,7 @@ def admin_router() -> APIRouter:
     ) -> Response:
         w.check_csrf(csrf)
         issued = w.hub.create_token(w.actor, member_id, scopes, _when(expires_at, "expires at"))
-        return w.render(
-            "token_issued.html.j2", section="admin", note=None, issued=issued, institute=institute
-        )
+        return w.render("token_issued.html.j2", section="admin", issued=issued, institute=institute)
 
     @router.post("/tokens/revoke")
     def revoke_token(
@@ -187,7 +183,6 @@ def admin_router() -> APIRouter:
         return w.render(
             "audit.html.j2",
             section="audit",
-            note=None,
             rows=rows,
             outcome=outcome or "",
             offset=offset,
@@ -196,7 +191,7 @@ def admin_router() -> APIRouter:
     return router
 
 
-def _institute_page(w: Web, institute_id: str, note: str | None) -> Response:
+def _institute_page(w: Web, institute_id: str) -> Response:
     hub, actor = w.hub, w.actor
     admin = policy.institute_admin(actor, institute_id).allowed
     member = policy.institute_member(actor, institute_id).allowed
@@ -216,4 +211,4 @@ def _institute_page(w: Web, institute_id: str, note: str | None) -> Response:
             context["challenge"] = hub.key_challenge(actor, institute_id)
         except HubError:
             context["challenge"] = None
-    return w.render("institute.html.j2", section="admin", note=note, **context)
+    return w.render("institute.html.j2", section="admin", **context)

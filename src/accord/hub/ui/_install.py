@@ -97,7 +97,6 @@ def _error_page(request: Request, ex: Exception) -> Response:
         "error.html.j2",
         status,
         section="",
-        note=None,
         heading=headings.get(status, "The request was not accepted"),
         code=status,
         message=message,

@@ -13,7 +13,6 @@ from ._results import report_view
 from ._web import Web, web
 
 PAGE_SIZE = 50
-Note = Annotated[str | None, Query(max_length=300)]
 After = Annotated[int | None, Query(ge=0, le=2**62)]
 WebDep = Annotated[Web, Depends(web)]
 
@@ -27,15 +26,13 @@ def pages_router() -> APIRouter:
         return RedirectResponse("/exercises", status_code=303)
 
     @router.get("/exercises")
-    def exercises(w: WebDep, note: Note = None) -> Response:
+    def exercises(w: WebDep) -> Response:
         rows = w.hub.exercise_summaries(w.actor)
         can_create = policy.create_exercise(w.actor, None).allowed
-        return w.render(
-            "exercises.html.j2", section="exercises", rows=rows, can_create=can_create, note=note
-        )
+        return w.render("exercises.html.j2", section="exercises", rows=rows, can_create=can_create)
 
     @router.get("/exercises/{exercise_id}")
-    def exercise(exercise_id: str, w: WebDep, note: Note = None) -> Response:
+    def exercise(exercise_id: str, w: WebDep) -> Response:
         from ...protocol import parse_protocol
 
         hub, actor = w.hub, w.actor
@@ -49,7 +46,6 @@ def pages_router() -> APIRouter:
         return w.render(
             "exercise.html.j2",
             section="exercises",
-            note=note,
             e=row,
             p=protocol,
             insider=insider,
@@ -73,7 +69,6 @@ def pages_router() -> APIRouter:
         return w.render(
             "scores.html.j2",
             section="exercises",
-            note=None,
             e=row,
             scores=page,
             page_size=PAGE_SIZE,
@@ -141,7 +136,6 @@ def pages_router() -> APIRouter:
         return w.render(
             "ledger.html.j2",
             section="ledger",
-            note=None,
             entries=entries,
             after=start,
             page_size=PAGE_SIZE,

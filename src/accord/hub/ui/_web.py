@@ -47,6 +47,7 @@ class Web:
         """A page rendered with the shared layout."""
         from ._templates import environment
 
+        context.setdefault("note", self.notice())
         body = (
             environment()
             .get_template(template)
@@ -70,11 +71,29 @@ class Web:
             )
 
     def redirect(self, path: str, note: str | None = None) -> RedirectResponse:
-        """A 303 to `path` (after a successful POST), with an optional notice for the page."""
-        from urllib.parse import quote
+        """A 303 to `path` (after a successful POST), with an optional notice for the page.
 
-        target = f"{path}?note={quote(note)}" if note else path
-        return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+        The notice travels in the URL with the hub's MAC, so a crafted link cannot make a
+        hub page show words the hub did not write.
+        """
+        from urllib.parse import urlencode
+
+        query = f"?{urlencode({'note': note, 'sig': self._mac(note)})}" if note else ""
+        return RedirectResponse(path + query, status_code=303, headers=SECURITY_HEADERS)
+
+    def notice(self) -> str | None:
+        """The notice a redirect passed to this page, if its MAC is the hub's."""
+        note = self.request.query_params.get("note")
+        sig = self.request.query_params.get("sig", "")
+        if not note or len(note) > 1000 or not secrets.compare_digest(sig, self._mac(note)):
+            return None
+        return note
+
+    def _mac(self, note: str) -> str:
+        import hashlib
+        import hmac
+
+        return hmac.new(self.hub.secret, b"ui-note\0" + note.encode(), hashlib.sha256).hexdigest()
 
 
 # No script, style or frame from anywhere but the hub; the pages need no JavaScript.
