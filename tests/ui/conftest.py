@@ -17,6 +17,13 @@ def form_csrf(html: str) -> str:
     return match.group(1)
 
 
+def signin_csrf(html: str) -> str:
+    """The CSRF token of the sign-in form (not the sign-out form's, when signed in)."""
+    match = re.search(r'action="/signin">\s*<input type="hidden" name="csrf" value="([^"]+)"', html)
+    assert match, "no sign-in form on the page"
+    return match.group(1)
+
+
 def sign_in(world: World, who: str) -> TestClient:
     """A fresh browser-like client signed in as `who` (anonymous: not signed in)."""
     client = TestClient(world.client.app, base_url="http://testserver")
@@ -25,7 +32,7 @@ def sign_in(world: World, who: str) -> TestClient:
     page = client.get("/signin")
     response = client.post(
         "/signin",
-        data={"token": world.tokens[who], "csrf": form_csrf(page.text)},
+        data={"token": world.tokens[who], "csrf": signin_csrf(page.text)},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

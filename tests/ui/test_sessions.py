@@ -7,7 +7,15 @@ import pytest
 from sqlalchemy import select
 
 from accord.store import AuditEvent, UiSession
-from tests.ui.conftest import BACKENDS, Bundles, build_world, csrf_of, form_csrf, sign_in
+from tests.ui.conftest import (
+    BACKENDS,
+    Bundles,
+    build_world,
+    csrf_of,
+    form_csrf,
+    sign_in,
+    signin_csrf,
+)
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -34,6 +42,14 @@ def test_sign_in_keeps_the_token_on_the_server(
     page = client.get("/exercises")
     assert world.members["a-evaluator"] in page.text and "Sign out" in page.text
     assert "default-src 'none'" in page.headers["content-security-policy"]
+
+    again = client.get("/signin")  # signing in again replaces the session
+    client.post(
+        "/signin", data={"token": world.tokens["a-evaluator"], "csrf": signin_csrf(again.text)}
+    )
+    first, secret = secret, client.cookies.get("accord_session")
+    assert secret != first and world.hub.session(first) is None
+    assert world.hub.session(secret) is not None
 
     out = client.post("/signout", data={"csrf": csrf_of(client)}, follow_redirects=False)
     assert out.status_code == 303

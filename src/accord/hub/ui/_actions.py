@@ -54,6 +54,7 @@ def actions_router() -> APIRouter:
             return _signin_page(w, str(ex), 429)
         except Unauthenticated as ex:
             return _signin_page(w, f"Sign-in failed: {ex}.", 401)
+        w.hub.sign_out(request.cookies.get(SESSION_COOKIE))  # a new session replaces any old one
         response = w.redirect("/exercises", "Signed in.")
         rules = w.hub.session_policy
         set_cookie(response, w, SESSION_COOKIE, opened.secret, int(rules.absolute.total_seconds()))

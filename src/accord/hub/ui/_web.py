@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ... import __version__
 from .. import _policy as policy
 from .._auth import ANONYMOUS, Actor
-from .._errors import Forbidden
+from .._errors import Forbidden, Unauthenticated
 from .._service import Hub
 
 HERE = Path(__file__).parent
@@ -59,8 +59,6 @@ class Web:
         """Refuse a state-changing request without the session's CSRF token (audited)."""
         if self.actor.anonymous:
             self.hub.audit(self.actor, "ui.post", self.request.url.path, "deny", "no session")
-            from .._errors import Unauthenticated
-
             raise Unauthenticated("sign in first: your session has ended or never began")
         if not supplied or not secrets.compare_digest(supplied, self.csrf):
             reason = "missing or wrong CSRF token"
