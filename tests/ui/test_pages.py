@@ -259,3 +259,14 @@ def test_administration_through_the_forms(database: str, tmp_path: Path, bundles
     )
     assert refused.status_code == 403, refused.text[-1500:]
     assert "member.create on inst-a" in refused.text
+
+
+def test_errors_are_pages_for_people_and_json_for_the_api(tmp_path: Path, bundles: Bundles) -> None:
+    world = build_world(str(tmp_path / "hub.db"), tmp_path, bundles)
+    page = TestClient(world.client.app).get("/no/such/page")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Check the address" in page.text
+    api = world.client.get("/api/v1/exercises/nope", headers=world.as_("hub-admin"))
+    assert api.status_code == 404 and api.json()["error"]["message"] == "no exercise 'nope'"
+    bad = sign_in(world, "a-admin").get("/exercises/x/scores?after=-1")
+    assert bad.status_code == 422 and "after" in bad.text and "<h1>" in bad.text
