@@ -187,6 +187,12 @@ def test_main_pages_pass_axe_and_work_by_keyboard(
     ):
         page.goto(f"{url}{path}")
         failures[path] = serious_violations(page)
+    narrow = open_as(browser, url, world, "a-admin", width=390)
+    for path in ("/exercises", "/exercises/refusal-pilot", "/ledger", "/admin/institutes/inst-a"):
+        narrow.goto(f"{url}{path}")
+        width = narrow.evaluate("document.documentElement.scrollWidth")
+        if width > 390:  # wide tables scroll inside their own box, never the page
+            failures[f"{path} at 390 px"] = [f"the page is {width} px wide"]
     assert {k: v for k, v in failures.items() if v} == {}
 
 
