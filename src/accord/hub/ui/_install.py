@@ -2,6 +2,7 @@
 
 import inspect
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -46,6 +47,7 @@ def install_ui(app: FastAPI, secure_cookies: bool | None = None) -> None:
     if secure_cookies is None:
         secure_cookies = os.environ.get(SECURE_ENV, "") in ("1", "true", "yes")
     app.state.secure_cookies = secure_cookies
+    app.state.ui_reports = OrderedDict()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="ui-static")
     app.include_router(actions_router())
     app.include_router(pages_router())

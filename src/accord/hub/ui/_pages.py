@@ -41,7 +41,7 @@ def pages_router() -> APIRouter:
         protocol = parse_protocol(
             row.protocol_yaml, f"exercise {exercise_id}", Path("."), resolve_tasks=False
         )
-        report, sections = report_view(hub, actor, exercise_id, row.state, insider)
+        report, sections = report_view(hub, w.reports, actor, exercise_id, row.state, insider)
         embargoed = row.embargo_until is not None and hub.clock() < row.embargo_until
         return w.render(
             "exercise.html.j2",
@@ -85,7 +85,12 @@ def pages_router() -> APIRouter:
 
         row, view = w.hub.exercise(w.actor, exercise_id)
         built, _ = report_view(
-            w.hub, w.actor, exercise_id, row.state, policy.see_samples(w.actor, view).allowed
+            w.hub,
+            w.reports,
+            w.actor,
+            exercise_id,
+            row.state,
+            policy.see_samples(w.actor, view).allowed,
         )
         if format == "md":
             return Response(render(built, "md"), media_type="text/markdown; charset=utf-8")

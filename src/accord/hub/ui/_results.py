@@ -11,25 +11,26 @@ if TYPE_CHECKING:
     from ...report import Report
 
 CACHE_SIZE = 32
-_cache: OrderedDict[tuple[Any, ...], tuple["Report", list[dict[str, Any]]]] = OrderedDict()
+ReportCache = OrderedDict[tuple[Any, ...], tuple["Report", list[dict[str, Any]]]]
 
 
 def report_view(
-    hub: Hub, actor: Actor, exercise_id: str, state: str, insider: bool
+    hub: Hub, cache: ReportCache, actor: Actor, exercise_id: str, state: str, insider: bool
 ) -> tuple["Report", list[dict[str, Any]]]:
     """The report of an exercise and its task sections as display parts (tables, SVG charts).
 
     Built by the report module (the same rows and charts as the HTML report) and cached per
-    exercise, submission count, state and view, like the API's report route.
+    exercise, submission count, state and view in `cache` (one per app), like the API's
+    report route.
     """
     from markupsafe import Markup
 
     from ...report import build_report, render_svg, task_parts
 
-    key = (id(hub), exercise_id, _submission_count(hub, exercise_id), state, insider)
-    hit = _cache.get(key)
+    key = (exercise_id, _submission_count(hub, exercise_id), state, insider)
+    hit = cache.get(key)
     if hit is not None:
-        _cache.move_to_end(key)
+        cache.move_to_end(key)
         return hit
     report, _ = build_report(report_inputs(hub, actor, exercise_id))
     sections = [
@@ -48,7 +49,7 @@ def report_view(
         }
         for section in report.tasks
     ]
-    _cache[key] = (report, sections)
-    while len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+    cache[key] = (report, sections)
+    while len(cache) > CACHE_SIZE:
+        cache.popitem(last=False)
     return report, sections

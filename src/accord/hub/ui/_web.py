@@ -13,6 +13,7 @@ from .. import _policy as policy
 from .._auth import ANONYMOUS, Actor
 from .._errors import Forbidden, Unauthenticated
 from .._service import Hub
+from ._results import ReportCache
 
 HERE = Path(__file__).parent
 SESSION_COOKIE = "accord_session"
@@ -42,6 +43,12 @@ class Web:
             "admin": policy.signed_in(who).allowed,
             "audit": policy.see_audit(who).allowed,
         }
+
+    @property
+    def reports(self) -> ReportCache:
+        """The app's cache of rendered report parts."""
+        cache: ReportCache = self.request.app.state.ui_reports
+        return cache
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page rendered with the shared layout."""
