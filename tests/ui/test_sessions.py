@@ -148,6 +148,10 @@ def test_forms_without_the_csrf_token_are_refused(
             select(AuditEvent.detail).where(AuditEvent.outcome == "deny")
         ).all()
     assert sum("CSRF" in d for d in denials) == 3
+    for path in ("/exercises", f"/exercises/{exercise}/submissions"):  # uploads: CSRF in the URL
+        upload = client.post(path, files={"bundle": ("b", bundles.a.read_bytes())})
+        assert upload.status_code == 403 and "CSRF" in upload.text
+    assert world.hub.counts()["submissions"] == 0
     ok = client.post(
         f"/exercises/{exercise}/open", data={"csrf": csrf_of(client)}, follow_redirects=False
     )
