@@ -46,7 +46,7 @@ bench: $(DEV_STAMP)
 
 # Regenerate the README's and docs' screenshots with Debian chromium (the browser tests take them).
 screenshots: $(DEV_STAMP) system-packages
-	ACCORD_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/report/test_browser.py -k chromium
+	ACCORD_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/report/test_browser.py tests/ui/test_browser.py
 
 clean:
 	rm -rf $(VENV) accord-demo .pytest_cache .mypy_cache .ruff_cache

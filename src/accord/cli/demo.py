@@ -29,6 +29,9 @@ def _tables_to_stderr(enabled: bool) -> Iterator[None]:
 
 def demo(
     directory: Path = typer.Option(Path("accord-demo"), "--dir", help="Where to put the demo."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Keep the embedded hub and its web interface up until Ctrl-C."
+    ),
     json_output: bool = typer.Option(
         False, "--json", help="Print a JSON summary on stdout (the tables go to stderr)."
     ),
@@ -40,15 +43,15 @@ def demo(
     (comparison, reproducibility, findings), creates each partner's signing key, and builds
     and verifies both partners' bundles.
 
-    Example: `accord demo --dir /tmp/accord-demo`
+    Example: `accord demo --dir /tmp/accord-demo` (add `--serve` to browse the hub)
     """
     with _tables_to_stderr(json_output):
-        summary = _demo(directory)
+        summary = _demo(directory, serve)
     if json_output:
         print_json(summary)
 
 
-def _demo(directory: Path) -> dict[str, Any]:
+def _demo(directory: Path, serve: bool) -> dict[str, Any]:
     from ..analysis import analyze, load_runs
     from ..bundle import build_bundle, verify_bundle
     from ..identity import (
@@ -104,7 +107,9 @@ def _demo(directory: Path) -> dict[str, Any]:
             soft_wrap=True,
         )
         bundles[partner.id] = {"path": str(built.path), "sha256": verified.sha256}
-    hub = _hub_round(directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir)
+    hub = _hub_round(
+        directory, loaded.path.read_text(encoding="utf-8"), protocol.name, keys_dir, serve
+    )
     out.print(
         f"\nnext: look at the logs with `inspect view --log-dir {directory / 'runs'}`",
         highlight=False,
@@ -120,7 +125,7 @@ def _demo(directory: Path) -> dict[str, Any]:
 
 
 def _hub_round(
-    directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path
+    directory: Path, protocol_yaml: str, exercise: str, keys_dir: Path, serve: bool
 ) -> dict[str, Any]:
     """An embedded hub: institutes, members, keys, the exercise, both submissions, results."""
     import yaml
@@ -183,6 +188,13 @@ def _hub_round(
         report_path = write_report(Report.model_validate(joint), directory / "report.html")
         out.print(f"\n[bold]Joint report[/]: {report_path}", highlight=False, soft_wrap=True)
         api.close()
+        if serve:
+            out.print(
+                f"[bold]Web interface[/]: {url}/exercises/{exercise}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            _serve_until_interrupted(admin.token)
     return {
         "exercise": exercise,
         "runs": len(results["runs"]),
@@ -192,3 +204,16 @@ def _hub_round(
         ],
         "ledger_head": results["ledger_head"],
     }
+
+
+def _serve_until_interrupted(token: str) -> None:
+    import time
+
+    err.print("sign in with the demo hub's admin token (local demo only):")
+    err.print(token, highlight=False, soft_wrap=True)
+    err.print("serving; press Ctrl-C to stop")
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        err.print("stopped")

@@ -77,7 +77,10 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve the hub's API (OpenAPI at /docs) with uvicorn.
+    """Serve the hub: the web interface at /, the API at /api/v1 (OpenAPI at /docs).
+
+    Behind a TLS-terminating proxy set ACCORD_HUB_SECURE_COOKIES=1 so session cookies are
+    marked Secure.
 
     Example: `accord hub serve --db accord-hub/hub.db --port 8000`
     """
@@ -86,6 +89,8 @@ def serve(
     from ..hub import create_app, open_hub
 
     app = create_app(open_hub(db, data))
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"web interface: http://{shown}:{port}/  (API: http://{shown}:{port}/api/v1)")
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

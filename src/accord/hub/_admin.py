@@ -123,6 +123,27 @@ class AdminOps(HubBase):
                 )
             )
 
+    def set_member_role(self, actor: Actor, member_id: str, role: str) -> Member:
+        """Change a member's role (admins of its institute, or the hub's); audited.
+
+        Nobody changes their own role (another admin must), and only hub admins grant or
+        take away `hub-admin`.
+        """
+        with transaction(self.reads) as session:
+            member = self._member(session, member_id)
+        institute = member.institute_id
+        self.check(actor, policy.institute_admin(actor, institute), "member.role", member_id)
+        allowed = ROLES if actor.hub_admin else INSTITUTE_ROLES
+        if role not in allowed or (member.role == "hub-admin" and not actor.hub_admin):
+            raise BadRequest(f"role must be one of {', '.join(allowed)}, set by a hub admin")
+        if member_id == actor.member_id:
+            raise BadRequest("you cannot change your own role; ask another administrator")
+        with transaction(self.sessions) as session:
+            member = self._member(session, member_id)
+            previous, member.role = member.role, role
+        self.audit(actor, "member.role", member_id, "allow", f"{previous} -> {role}")
+        return member
+
     def create_token(
         self, actor: Actor, member_id: str, scopes: list[str], expires_at: datetime | None
     ) -> IssuedToken:
@@ -141,6 +162,23 @@ class AdminOps(HubBase):
         self.check(actor, decision, "token.create", member_id)
         with transaction(self.sessions) as session:
             return self._issue(session, member_id, scopes, expires_at)
+
+    def tokens(self, actor: Actor, institute_id: str, limit: int = 500) -> list[ApiToken]:
+        """The tokens of an institute's members, newest first (its admins, or the hub's).
+
+        Only ids, prefixes, scopes and times: the secrets themselves were never stored.
+        """
+        self.check(actor, policy.institute_admin(actor, institute_id), "token.list", institute_id)
+        with transaction(self.reads) as session:
+            return list(
+                session.scalars(
+                    select(ApiToken)
+                    .join(Member, Member.id == ApiToken.member_id)
+                    .where(Member.institute_id == institute_id)
+                    .order_by(ApiToken.created_at.desc())
+                    .limit(limit)
+                )
+            )
 
     def revoke_token(self, actor: Actor, token_id: str) -> ApiToken:
         """Revoke a token from now on."""

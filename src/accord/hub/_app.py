@@ -285,6 +285,9 @@ def create_app(hub: Hub) -> FastAPI:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
     app.include_router(reports_router(hub))
+    from .ui import install_ui
+
+    install_ui(app)
     return app
 
 

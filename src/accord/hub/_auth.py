@@ -79,6 +79,15 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token))).first()
     if row is None:
         raise Unauthenticated("unknown token; create one with `accord hub token <member id>`")
+    return token_actor(session, row, now)
+
+
+def token_actor(session: Session, row: ApiToken, now: datetime) -> Actor:
+    """The actor a stored token stands for (also behind a web-interface session).
+
+    Raises:
+        Unauthenticated: For an expired or revoked token, or one of a removed member.
+    """
     if row.revoked_at is not None and row.revoked_at <= now:
         raise Unauthenticated(f"token {row.prefix}... was revoked")
     if row.expires_at is not None and row.expires_at <= now:

@@ -56,3 +56,9 @@ class UnsupportedMedia(HubError):
     """A request body of a content type the route does not take."""
 
     status = 415
+
+
+class TooManyRequests(HubError):
+    """Too many failed attempts from one client; retry later."""
+
+    status = 429

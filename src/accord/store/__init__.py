@@ -18,6 +18,7 @@ from ._models import (
     SampleScore,
     Secondment,
     Submission,
+    UiSession,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "SampleScore",
     "Secondment",
     "Submission",
+    "UiSession",
     "alembic_config",
     "append",
     "database_url",

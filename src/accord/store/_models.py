@@ -236,3 +236,21 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(200))
     outcome: Mapped[str] = mapped_column(String(10))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class UiSession(Base):
+    """A web-interface session: the browser holds a random id, the hub only its SHA-256.
+
+    The session acts with the API token that signed it in (never stored in the browser), so
+    revoking or expiring that token ends the session too.
+    """
+
+    __tablename__ = "ui_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
