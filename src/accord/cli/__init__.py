@@ -5,11 +5,14 @@ from .analyze import analyze_command
 from .bundle import bundle_app
 from .demo import demo
 from .exercise import exercise_app, results_command, submit_command
+from .fetch import fetch_command
 from .hub import hub_app
 from .keys import keys_app
+from .ledger import ledger_app
 from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
+from .scores import audit_command, scores_command, submissions_command
 from .suites import suites_app
 
 app.add_typer(protocol_app, name="protocol")
@@ -23,6 +26,11 @@ app.command("submit")(submit_command)
 app.command("results")(results_command)
 app.command("demo")(demo)
 app.command("analyze")(analyze_command)
+app.command("fetch")(fetch_command)
+app.command("scores")(scores_command)
+app.command("submissions")(submissions_command)
+app.command("audit")(audit_command)
+app.add_typer(ledger_app, name="ledger")
 protocol_app.command("plan")(plan_command)
 
 

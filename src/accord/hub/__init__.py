@@ -7,9 +7,12 @@ from ._checkpoint import signed_head_valid
 from ._client import HubClient, hub_settings
 from ._embedded import serve_in_background
 from ._errors import BadRequest, Conflict, Forbidden, HubError, NotFound, Rejected, Unauthenticated
+from ._fetch import FetchedBundle, fetch_exercise
 from ._policy import ExerciseView
+from ._remote_ledger import verify_remote_ledger
 from ._service import Hub
 from ._setup import open_hub
+from ._status import status_matrix
 
 __all__ = [
     "ANONYMOUS",
@@ -18,6 +21,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "ExerciseView",
+    "FetchedBundle",
     "Forbidden",
     "Hub",
     "HubClient",
@@ -26,9 +30,12 @@ __all__ = [
     "Rejected",
     "Unauthenticated",
     "create_app",
+    "fetch_exercise",
     "hub_settings",
     "open_hub",
     "serve_in_background",
     "signed_head_valid",
+    "status_matrix",
     "utc_now",
+    "verify_remote_ledger",
 ]

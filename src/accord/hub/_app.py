@@ -30,6 +30,7 @@ from ._schemas import (
 )
 from ._service import Hub
 from ._upload import UPLOAD_PREFIX, receive_bundle
+from ._workplace import workplace_router
 
 API = "/api/v1"
 Auth = Annotated[str | None, Header(alias="Authorization")]
@@ -282,6 +283,7 @@ def create_app(hub: Hub) -> FastAPI:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
     app.include_router(reports_router(hub))
+    app.include_router(workplace_router(hub))
     return app
 
 

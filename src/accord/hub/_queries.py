@@ -26,6 +26,7 @@ from ._auth import Actor
 from ._base import as_dict
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
+from ._status import status_matrix
 
 MAX_PAGE = 10_000
 
@@ -54,6 +55,9 @@ class QueryOps(ExerciseOps):
                 session.scalars(select(Deviation).where(Deviation.exercise_id == exercise_id))
             )
             analysis = self._analysis(session, exercise_id, exercise.protocol_yaml, submissions)
+            status = status_matrix(
+                session, exercise, self._parse(exercise.protocol_yaml), insider=insider
+            )
             head = head_hash(session)
             seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
@@ -69,6 +73,7 @@ class QueryOps(ExerciseOps):
             ],
             "deviations": [as_dict(d, "kind", "detail", "found_at") for d in deviations],
             "analysis": analysis,
+            "status": status,
         }
 
     def scores(

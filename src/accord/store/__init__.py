@@ -2,7 +2,16 @@
 
 from ._blobs import BlobStore
 from ._db import alembic_config, database_url, make_engine, migrate, session_factory, transaction
-from ._ledger import GENESIS, HEAD_INFO, LedgerCheck, append, entry_hash, head_hash, verify_ledger
+from ._ledger import (
+    GENESIS,
+    HEAD_INFO,
+    LedgerCheck,
+    append,
+    entry_hash,
+    head_hash,
+    verify_entries,
+    verify_ledger,
+)
 from ._models import (
     ApiToken,
     AuditEvent,
@@ -48,5 +57,6 @@ __all__ = [
     "migrate",
     "session_factory",
     "transaction",
+    "verify_entries",
     "verify_ledger",
 ]
