@@ -9,6 +9,7 @@ from .fetch import fetch_command
 from .hub import hub_app
 from .keys import keys_app
 from .ledger import ledger_app
+from .operator import admin_token_command, backup_command, onboard_command, restore_command
 from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
@@ -31,6 +32,10 @@ app.command("scores")(scores_command)
 app.command("submissions")(submissions_command)
 app.command("audit")(audit_command)
 app.add_typer(ledger_app, name="ledger")
+hub_app.command("admin-token")(admin_token_command)
+hub_app.command("backup")(backup_command)
+hub_app.command("restore")(restore_command)
+hub_app.command("onboard")(onboard_command)
 protocol_app.command("plan")(plan_command)
 
 

@@ -41,7 +41,9 @@ class QueryOps(ExerciseOps):
         with transaction(self.reads) as session:
             runs = list(
                 session.scalars(
-                    select(Run).where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+                    select(Run)
+                    .where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+                    .order_by(Run.institute_id, Run.task_id, Run.model_id)  # same on any backend
                 )
             )
             submissions = list(
@@ -52,7 +54,11 @@ class QueryOps(ExerciseOps):
                 )
             )
             deviations = list(
-                session.scalars(select(Deviation).where(Deviation.exercise_id == exercise_id))
+                session.scalars(
+                    select(Deviation)
+                    .where(Deviation.exercise_id == exercise_id)
+                    .order_by(Deviation.found_at, Deviation.id)
+                )
             )
             analysis = self._analysis(session, exercise_id, exercise.protocol_yaml, submissions)
             status = status_matrix(
