@@ -15,6 +15,7 @@ from .protocol import protocol_app
 from .run import run_app
 from .scores import audit_command, scores_command, submissions_command
 from .suites import suites_app
+from .webhooks import webhooks_command
 
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(run_app, name="run")
@@ -36,6 +37,7 @@ hub_app.command("admin-token")(admin_token_command)
 hub_app.command("backup")(backup_command)
 hub_app.command("restore")(restore_command)
 hub_app.command("onboard")(onboard_command)
+hub_app.command("webhooks")(webhooks_command)
 protocol_app.command("plan")(plan_command)
 
 

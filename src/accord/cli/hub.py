@@ -63,14 +63,20 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve the hub's API (OpenAPI at /docs) with uvicorn.
+    """Serve the hub's API (OpenAPI at /docs) with uvicorn, and deliver its webhooks.
 
     Example: `accord hub serve --db accord-hub/hub.db --port 8000`
     """
     import uvicorn
 
-    app = create_app(open_hub(db, data))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    from ..hub._webhooks import WebhookDispatcher
+
+    hub = open_hub(db, data)
+    dispatcher = WebhookDispatcher(hub.deliver_due).start()  # webhooks from the outbox
+    try:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+    finally:
+        dispatcher.stop()
 
 
 ledger_app = typer.Typer(help="The hub's hash-chained ledger.", no_args_is_help=True)

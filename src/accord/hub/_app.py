@@ -30,6 +30,7 @@ from ._schemas import (
 )
 from ._service import Hub
 from ._upload import UPLOAD_PREFIX, receive_bundle
+from ._webhook_routes import webhook_router
 from ._workplace import workplace_router
 
 API = "/api/v1"
@@ -284,6 +285,7 @@ def create_app(hub: Hub) -> FastAPI:
 
     app.include_router(reports_router(hub))
     app.include_router(workplace_router(hub))
+    app.include_router(webhook_router(hub))
     return app
 
 

@@ -2,7 +2,8 @@
 
 from ._admin import AdminOps
 from ._bundles import WorkplaceOps
+from ._webhooks import WebhookOps
 
 
-class Hub(AdminOps, WorkplaceOps):
+class Hub(AdminOps, WorkplaceOps, WebhookOps):
     """The hub's operations over one database and blob directory."""

@@ -28,6 +28,7 @@ from ._models import (
     Secondment,
     Submission,
 )
+from ._webhook_models import Webhook, WebhookDelivery
 
 __all__ = [
     "GENESIS",
@@ -48,6 +49,8 @@ __all__ = [
     "SampleScore",
     "Secondment",
     "Submission",
+    "Webhook",
+    "WebhookDelivery",
     "alembic_config",
     "append",
     "database_url",
