@@ -121,6 +121,14 @@ def routes(
         ),
         ("exercise status", get(f"/exercises/{exercise}/status"), INSIDERS, set(IDENTITIES)),
         (
+            "add webhook",
+            post("/institutes/inst-a/webhooks", {"url": "http://127.0.0.1:9/hook"}),
+            A_ADMINS,
+            A_ADMINS,
+        ),
+        ("list webhooks", get("/institutes/inst-a/webhooks"), A_ADMINS, A_ADMINS),
+        ("webhook deliveries", get("/institutes/inst-a/webhook-deliveries"), A_ADMINS, A_ADMINS),
+        (
             "submit",
             upload,
             {"a-admin", "a-evaluator", "c-secondee"},
