@@ -3,7 +3,6 @@
 import json
 import shutil
 import tarfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.hub import HubClient, create_app, open_hub, serve_in_background
 from accord.identity import load_private_key
-from tests.conftest import PG_ADMIN
+from tests.conftest import new_database
 from tests.workplace.conftest import BACKENDS, Bundles, Served
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -28,19 +27,9 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
 @pytest.fixture
 def empty_database(database: str, tmp_path: Path) -> Iterator[str]:
     """A second, empty database of the same backend as `database` (a wiped machine's)."""
-    if "://" not in database:
-        yield str(tmp_path / "restored" / "hub.db")
-        return
-    import psycopg
-
-    name = f"accord_restore_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    backend = "sqlite" if "://" not in database else "postgresql"
+    with new_database(backend, tmp_path / "restored" / "hub.db") as url:
+        yield url
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)

@@ -14,8 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from accord.cli import app
-from accord.hub import create_app, open_hub, serve_in_background
-from accord.hub._webhooks import WebhookDispatcher, webhook_signature
+from accord.hub import (
+    WebhookDispatcher,
+    create_app,
+    open_hub,
+    serve_in_background,
+    webhook_signature,
+)
 from tests.workplace.conftest import BACKENDS, Bundles, Served
 
 runner = CliRunner(env={"COLUMNS": "200"})

@@ -25,6 +25,11 @@ def cli(served: Served, who: str, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def fetch(served: Served, exercise: str, out: Path, ring: Path, *extra: str) -> tuple[int, str]:
+    args = ("fetch", exercise, "-o", str(out), "--keyring", str(ring), *extra)
+    return cli(served, "b-evaluator", *args)
+
+
 def open_exercise(served: Served, bundles: Bundles) -> str:
     api = served.api("a-admin")
     exercise = str(
@@ -105,9 +110,7 @@ def test_fetch_verifies_and_unpacks_for_inspect_and_analyze(
 
     ring = write_ring(bundles, tmp_path / "ring.json", ("inst-a", "inst-b"))
     out = tmp_path / "fetched"
-    code, output = cli(
-        served, "b-evaluator", "fetch", exercise, "-o", str(out), "--keyring", str(ring), "--json"
-    )
+    code, output = fetch(served, exercise, out, ring, "--json")
     assert code == 0, output
     fetched = {row["partner"]: row for row in json.loads(output)}
     assert set(fetched) == {"inst-a", "inst-b"}
@@ -132,51 +135,18 @@ def test_fetch_verifies_and_unpacks_for_inspect_and_analyze(
     # A keyring that does not trust inst-a: its bundle is refused, nothing of it unpacked.
     partial_ring = write_ring(bundles, tmp_path / "b-only.json", ("inst-b",))
     elsewhere = tmp_path / "untrusted"
-    code, output = cli(
-        served,
-        "b-evaluator",
-        "fetch",
-        exercise,
-        "-o",
-        str(elsewhere),
-        "--keyring",
-        str(partial_ring),
-        "--partner",
-        "inst-a",
-    )
+    code, output = fetch(served, exercise, elsewhere, partial_ring, "--partner", "inst-a")
     assert code == 1 and "not in the keyring" in " ".join(output.split())
     assert not (elsewhere / "inst-a").exists() and not list((elsewhere / "bundles").iterdir())
 
-    code, output = cli(
-        served,
-        "b-evaluator",
-        "fetch",
-        exercise,
-        "-o",
-        str(elsewhere),
-        "--keyring",
-        str(ring),
-        "--partner",
-        "inst-z",
-    )
+    code, output = fetch(served, exercise, elsewhere, ring, "--partner", "inst-z")
     assert code == 2 and "not a partner" in output
 
     # A bundle altered in the hub's blob store no longer verifies against the keyring.
     blob = served.hub.blobs.path(file_digest(bundles.a))
     original = blob.read_bytes()
     blob.write_bytes(original[:-10] + b"\0" * 10)
-    code, output = cli(
-        served,
-        "b-evaluator",
-        "fetch",
-        exercise,
-        "-o",
-        str(tmp_path / "t"),
-        "--keyring",
-        str(ring),
-        "--partner",
-        "inst-a",
-    )
+    code, output = fetch(served, exercise, tmp_path / "t", ring, "--partner", "inst-a")
     blob.write_bytes(original)
     assert code == 1 and "does not verify" in " ".join(output.split())
 

@@ -69,7 +69,7 @@ def serve(
     """
     import uvicorn
 
-    from ..hub._webhooks import WebhookDispatcher
+    from ..hub import WebhookDispatcher
 
     hub = open_hub(db, data)
     dispatcher = WebhookDispatcher(hub.deliver_due).start()  # webhooks from the outbox

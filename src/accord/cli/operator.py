@@ -33,8 +33,7 @@ def admin_token_command(
 
     Example: `accord hub admin-token --db postgresql://accord@db/accord --email ops@aisi.example`
     """
-    from ..hub import open_hub
-    from ..hub._operator import recover_admin_token
+    from ..hub import open_hub, recover_admin_token
 
     member, issued, revoked = recover_admin_token(
         open_hub(db, data), email, create=create, revoke_old=not keep_old
@@ -69,7 +68,7 @@ def backup_command(
 
     Example: `accord hub backup --db accord-hub/hub.db --data accord-hub -o hub-2026-11-28.tar`
     """
-    from ..hub._backup import backup_hub
+    from ..hub import backup_hub
 
     if method not in (None, "sqlite", "pg_dump", "logical"):
         raise InputError(f"--method '{method}': use sqlite, pg_dump or logical")
@@ -98,7 +97,7 @@ def restore_command(
 
     Example: `accord hub restore hub-2026-11-28.tar --db accord-hub/hub.db --data accord-hub`
     """
-    from ..hub._backup import restore_hub
+    from ..hub import restore_hub
 
     check = restore_hub(backup, db, data, force=force)
     if json_output:
@@ -136,7 +135,7 @@ def onboard_command(
 
     Example: `accord hub onboard protocol.yaml --admins admins.yaml --tokens-dir invitations/`
     """
-    from ..hub._onboard import onboard, read_admins
+    from ..hub import onboard, read_admins
     from ..protocol import load_protocol
 
     loaded = load_protocol(protocol, resolve_tasks=False).protocol

@@ -7,12 +7,11 @@ partners see that it happened.
 """
 
 import getpass
-import uuid
 
 from sqlalchemy import select
 
 from ..store import ApiToken, AuditEvent, Member, append, transaction
-from ._admin import IssuedToken
+from ._admin import IssuedToken, new_hub_admin
 from ._errors import BadRequest, NotFound
 from ._service import Hub
 
@@ -48,14 +47,7 @@ def recover_admin_token(
         )
         if member is None:
             assert email is not None
-            member = Member(
-                id=uuid.uuid4().hex,
-                institute_id=admins[0].institute_id,
-                email=email,
-                name=email,
-                role="hub-admin",
-                created_at=now,
-            )
+            member = new_hub_admin(admins[0].institute_id, email, now)
             session.add(member)
             session.flush()
         revoked = 0
