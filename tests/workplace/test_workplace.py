@@ -215,3 +215,40 @@ def test_remote_ledger_verification(served: Served, bundles: Bundles) -> None:
     code, output = cli(served, "c-evaluator", "ledger", "verify", "--json")
     check = json.loads(output)
     assert code == 1 and check["first_broken"] == 2 and "edited" in check["reason"]
+
+
+@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+def test_whoami_secondments_and_ledger_from_the_cli(served: Served) -> None:
+    code, output = cli(served, "c-evaluator", "hub", "whoami", "--json")
+    assert code == 0 and json.loads(output)["institute_id"] == "inst-c"
+    member = served.members["c-evaluator"]
+    code, output = cli(
+        served,
+        "a-admin",
+        "hub",
+        "second",
+        member,
+        "--host",
+        "inst-a",
+        "--until",
+        "2099-01-01",
+        "--json",
+    )
+    assert code == 0, output
+    granted = json.loads(output)["id"]
+    code, output = cli(served, "a-admin", "hub", "secondments", "inst-a")
+    assert code == 0 and granted in output and member in output
+    code, output = cli(
+        served, "a-admin", "hub", "secondments", "inst-a", "--revoke", granted, "--json"
+    )
+    assert code == 0 and json.loads(output)["revoked_at"]
+
+    code, output = cli(served, "c-evaluator", "ledger", "show", "--json")
+    entries = json.loads(output)
+    assert code == 0 and [e["seq"] for e in entries] == list(range(1, len(entries) + 1))
+    code, output = cli(
+        served, "c-evaluator", "ledger", "show", "--after", "2", "--limit", "1", "--json"
+    )
+    assert [e["seq"] for e in json.loads(output)] == [3]
+    code, output = cli(served, "c-evaluator", "ledger", "head", "--json")
+    assert code == 0 and json.loads(output)["hash"] == entries[-1]["hash"]

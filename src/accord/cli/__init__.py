@@ -10,6 +10,7 @@ from .hub import hub_app
 from .keys import keys_app
 from .ledger import ledger_app
 from .operator import admin_token_command, backup_command, onboard_command, restore_command
+from .people import secondments_command, whoami_command
 from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
@@ -38,6 +39,8 @@ hub_app.command("backup")(backup_command)
 hub_app.command("restore")(restore_command)
 hub_app.command("onboard")(onboard_command)
 hub_app.command("webhooks")(webhooks_command)
+hub_app.command("whoami")(whoami_command)
+hub_app.command("secondments")(secondments_command)
 protocol_app.command("plan")(plan_command)
 
 

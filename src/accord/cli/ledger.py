@@ -48,3 +48,48 @@ def verify_command(
         )
     if not check["ok"]:
         raise typer.Exit(1)
+
+
+@ledger_app.command("show")
+def show_command(
+    after: int = typer.Option(0, "--after", min=0, help="Entries after this sequence number."),
+    limit: int = typer.Option(100, "--limit", min=1, max=10000, help="At most this many."),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """List ledger entries in order (signed-in members).
+
+    Example: `accord ledger show --after 120 --limit 20`
+    """
+    from ._console import Column, print_table
+
+    rows = client(hub, token).call("GET", "/ledger", params={"after": after, "limit": limit})
+    if json_output:
+        print_json(rows)
+        return
+    print_table(
+        [
+            Column("seq", id=True, justify="right"),
+            Column("at", id=True),
+            Column("kind", id=True),
+            Column("subject", id=True),
+            Column("actor", id=True),
+            Column("hash", id=True),
+        ],
+        [[e["seq"], e["at"], e["kind"], e["subject"], e["actor"], e["hash"]] for e in rows],
+        title="Ledger",
+    )
+
+
+@ledger_app.command("head")
+def head_command(
+    hub: str | None = HubOption, token: str | None = TokenOption, json_output: bool = JsonFlag
+) -> None:
+    """The ledger head signed by the hub's key: keep it, check it later with --expect-head.
+
+    Example: `accord ledger head --json > head-2026-11-28.json`
+    """
+    from .hub import _show
+
+    _show(client(hub, token).call("GET", "/ledger/head"), json_output)
