@@ -15,10 +15,10 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from sqlalchemy import event, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from . import _policy as policy
 from ._auth import Actor
 from ._base import HubBase, as_dict
 from ._errors import BadRequest, NotFound
+from ._schemas import _printable
 
 EVENTS = (
     "submission.accepted",
@@ -62,9 +63,11 @@ class WebhookIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(pattern=r"^https?://[^\s]{1,490}$")
-    events: list[str] = Field(default_factory=lambda: list(EVENTS), min_length=1, max_length=7)
-    exercise_id: str | None = Field(default=None, max_length=200)
+    url: Annotated[str, Field(pattern=r"^https?://[^\s]{1,490}$"), AfterValidator(_printable)]
+    events: list[Annotated[str, Field(max_length=40)]] = Field(
+        default_factory=lambda: list(EVENTS), min_length=1, max_length=7
+    )
+    exercise_id: Annotated[str, Field(max_length=200), AfterValidator(_printable)] | None = None
 
 
 def webhook_signature(secret: str, timestamp: str, body: bytes) -> str:
