@@ -44,8 +44,10 @@ def populated(
         hub.register_key(actor, partner, record, None, None, (challenge, proof))
     exercise = hub.create_exercise(actor, protocol_yaml).id
     hub.transition(actor, exercise, "open")
-    for path in files.values():
-        hub.submit(actor, exercise, path)
+    for partner, path in files.items():
+        member = hub.create_member(actor, partner, f"e@{partner}.example", "e", "evaluator")
+        issued = hub.create_token(actor, member.id, ["read", "write"], None)
+        hub.submit(hub.actor(f"Bearer {issued.token}"), exercise, path)
     fill(db, exercise, rows)
     hub.engine.dispose()
     return exercise
