@@ -5,12 +5,13 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from accord.cli import app
@@ -150,3 +151,24 @@ def test_webhooks_survive_an_outage_and_a_restart(
     with receiver.up():
         assert restarted.deliver_due(restarted.clock() + timedelta(hours=2)) == 0
     assert len(receiver.received) == before
+
+
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
+def test_embargo_passed_is_announced_once(served: Served, bundles: Bundles) -> None:
+    data = yaml.safe_load(bundles.protocol_yaml)
+    data["name"], data["embargo_until"] = "embargoed", "2099-01-01"
+    receiver = Receiver()
+    admin = served.api("a-admin")
+    hook = admin.call(
+        "POST",
+        "/institutes/inst-a/webhooks",
+        json={"url": receiver.url, "events": ["embargo.passed"], "exercise_id": "embargoed"},
+    )
+    admin.call("POST", "/exercises", json={"protocol_yaml": yaml.safe_dump(data)})
+    with receiver.up():
+        assert served.hub.deliver_due() == 0  # not yet
+        after = datetime(2099, 1, 1, 0, 1, tzinfo=UTC)
+        assert served.hub.deliver_due(after) == 1
+        assert served.hub.deliver_due(after + timedelta(days=1)) == 0  # once only
+    [event] = receiver.events(hook["secret"])
+    assert event["event"] == "embargo.passed" and event["subject"] == "embargoed"

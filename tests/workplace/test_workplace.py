@@ -217,7 +217,7 @@ def test_remote_ledger_verification(served: Served, bundles: Bundles) -> None:
     assert code == 1 and check["first_broken"] == 2 and "edited" in check["reason"]
 
 
-@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+@pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_whoami_secondments_and_ledger_from_the_cli(served: Served) -> None:
     code, output = cli(served, "c-evaluator", "hub", "whoami", "--json")
     assert code == 0 and json.loads(output)["institute_id"] == "inst-c"
