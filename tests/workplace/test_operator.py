@@ -53,7 +53,10 @@ def test_admin_token_recovery_is_audited_and_on_the_ledger(served: Served) -> No
     assert audit[0]["action"] == "admin.token.recover" and issued["token_id"] in audit[0]["detail"]
     assert api.call("GET", "/ledger/verify")["ok"]
 
-    code, output = invoke("hub", "admin-token", "--db", served.db, "--email", "nobody@x.example")
+    data = ("--data", str(served.data))
+    code, output = invoke(
+        "hub", "admin-token", "--db", served.db, *data, "--email", "nobody@x.example"
+    )
     assert code == 2 and "--create" in output
     code, output = invoke(
         "hub",
@@ -70,7 +73,9 @@ def test_admin_token_recovery_is_audited_and_on_the_ledger(served: Served) -> No
     assert code == 0, output
     code, output = invoke("hub", "admin-token", "--db", served.db, "--data", str(served.data))
     assert code == 2 and "name one with --email" in output
-    code, output = invoke("hub", "admin-token", "--db", served.db, "--email", "a-admin@x.example")
+    code, output = invoke(
+        "hub", "admin-token", "--db", served.db, *data, "--email", "a-admin@x.example"
+    )
     assert code == 2 and "not a hub admin" in output
 
 
@@ -230,3 +235,22 @@ def test_onboarding_from_a_protocol_then_the_demo_flow(
         assert not again["exercise_created"] and again["institutes_created"] == []
         assert all(i["token"] is None for i in again["invitations"])
     shutil.rmtree(invitations)
+
+
+def test_backup_refuses_bad_input_with_exit_2(tmp_path: Path) -> None:
+    db, data = tmp_path / "hub.db", tmp_path / "data"
+    open_hub(str(db), data).engine.dispose()
+    out = tmp_path / "b.tar"
+    cases = [
+        (["--db", str(db), "--data", str(data), "--method", "pg_dump"], "needs a PostgreSQL"),
+        (["--db", str(db), "--data", str(tmp_path / "nope")], "does not exist"),
+        (["--db", str(tmp_path / "none.db"), "--data", str(data)], "no SQLite database"),
+        (["--db", str(db), "--data", str(data), "--method", "zip"], "use sqlite, pg_dump"),
+    ]
+    for args, message in cases:
+        code, output = invoke("hub", "backup", *args, "-o", str(out))
+        assert code == 2 and message in output, output
+        assert not out.exists()
+    missing = str(tmp_path / "missing.tar")
+    code, output = invoke("hub", "restore", missing, "--db", str(db), "--data", str(data))
+    assert code == 2 and "not an Accord hub backup" in output

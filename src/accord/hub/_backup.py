@@ -77,6 +77,13 @@ def backup_hub(db: str, data_dir: Path, out: Path, method: Method | None = None)
         raise InputError("--method pg_dump needs a PostgreSQL database; use sqlite or logical")
     if sqlite and not Path(db).is_file():
         raise InputError(f"no SQLite database at {db}")
+    try:
+        return _backup(db, data_dir, out, chosen)
+    except OSError as ex:  # a full disk, an unwritable target: nothing is left half-written
+        raise OperationError(f"cannot write the backup {out}: {ex}") from None
+
+
+def _backup(db: str, data_dir: Path, out: Path, chosen: Method) -> BackupInfo:
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".accord-backup-", dir=out.parent) as temp:
         stage = Path(temp)
@@ -117,17 +124,17 @@ def restore_hub(backup: Path, db: str, data_dir: Path, *, force: bool = False) -
             (a SQLite file or data directory may be replaced with `force`).
         OperationError: When pg_restore fails or the database cannot be reached.
     """
-    if data_dir.exists() and any(data_dir.iterdir()) and not force:
-        raise InputError(f"data directory {data_dir} is not empty; pass --force to replace it")
     sqlite = "://" not in db
-    if sqlite and Path(db).exists():
-        if not force:
-            raise InputError(f"{db} exists; pass --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            Path(db + suffix).unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="accord-restore-") as temp:
         stage = Path(temp)
-        method = _unpack(backup, stage)
+        method = _unpack(backup, stage)  # the backup is checked before the target is touched
+        if data_dir.exists() and any(data_dir.iterdir()) and not force:
+            raise InputError(f"data directory {data_dir} is not empty; pass --force to replace it")
+        if sqlite and Path(db).exists():
+            if not force:
+                raise InputError(f"{db} exists; pass --force to replace it")
+            for suffix in ("", "-wal", "-shm"):
+                Path(db + suffix).unlink(missing_ok=True)
         if not sqlite:
             _require_empty(make_engine(db), db)
         if method == "sqlite":
