@@ -4,6 +4,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,11 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database of the requested backend."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "hub.db")
+@contextmanager
+def new_database(backend: str, sqlite_path: Path) -> Iterator[str]:
+    """A fresh, empty database: the SQLite file `sqlite_path`, or a new PostgreSQL database."""
+    if backend == "sqlite":
+        yield str(sqlite_path)
         return
     import psycopg
 
@@ -88,6 +89,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of the requested backend."""
+    with new_database(request.param, tmp_path / "hub.db") as url:
+        yield url
 
 
 def key_registration(client: Any, token: str, keys_dir: Path, partner: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.identity import public_record
-from accord.store import AuditEvent
+from accord.store import AuditEvent, Submission
 from tests.hub.conftest import BACKENDS, Bundles, World, build_world, key_body
 
 IDENTITIES = [
@@ -64,6 +64,8 @@ def routes(
             )
 
     member = world.members["a-evaluator"]
+    with world.hub.sessions() as session:
+        submission = session.scalars(select(Submission.id)).first()
     secondment = {
         "member_id": world.members["b-admin"],
         "host_institute": "inst-a",
@@ -112,6 +114,21 @@ def routes(
         ("read scores", get(f"/exercises/{exercise}/scores"), INSIDERS, INSIDERS),
         ("list submissions", get(f"/exercises/{exercise}/submissions"), INSIDERS, INSIDERS),
         (
+            "download bundle",
+            get(f"/exercises/{exercise}/submissions/{submission}/bundle"),
+            INSIDERS,
+            INSIDERS,
+        ),
+        ("exercise status", get(f"/exercises/{exercise}/status"), INSIDERS, set(IDENTITIES)),
+        (
+            "add webhook",
+            post("/institutes/inst-a/webhooks", {"url": "http://127.0.0.1:9/hook"}),
+            A_ADMINS,
+            A_ADMINS,
+        ),
+        ("list webhooks", get("/institutes/inst-a/webhooks"), A_ADMINS, A_ADMINS),
+        ("webhook deliveries", get("/institutes/inst-a/webhook-deliveries"), A_ADMINS, A_ADMINS),
+        (
             "submit",
             upload,
             {"a-admin", "a-evaluator", "c-secondee"},
@@ -157,6 +174,10 @@ def test_authorization_matrix(database: str, tmp_path: Path, bundles: Bundles) -
             "ends_at": ends.isoformat(),
         }
         assert world.call("a-admin", "POST", "/secondments", json=body).status_code == 201
+    with bundles.a.open("rb") as stream:  # a submission whose bundle can be downloaded
+        files = {"bundle": ("a.accord", stream)}
+        upload = world.call("a-admin", "POST", f"/exercises/{exercise}/submissions", files=files)
+        assert upload.status_code == 201, upload.text
     world.clock.advance(hours=2)  # c-expired's secondment has ended, c-secondee's runs on
     assert world.call("c-secondee", "GET", "/me").json()["secondments"]
     assert world.call("c-expired", "GET", "/me").json()["secondments"] == []

@@ -5,12 +5,18 @@ from .analyze import analyze_command
 from .bundle import bundle_app
 from .demo import demo
 from .exercise import exercise_app, results_command, submit_command
+from .fetch import fetch_command
 from .hub import hub_app
 from .keys import keys_app
+from .ledger import ledger_app
+from .operator import admin_token_command, backup_command, onboard_command, restore_command
+from .people import secondments_command, whoami_command
 from .plan import plan_command
 from .protocol import protocol_app
 from .run import run_app
+from .scores import audit_command, scores_command, submissions_command
 from .suites import suites_app
+from .webhooks import webhooks_command
 
 app.add_typer(protocol_app, name="protocol")
 app.add_typer(run_app, name="run")
@@ -23,6 +29,18 @@ app.command("submit")(submit_command)
 app.command("results")(results_command)
 app.command("demo")(demo)
 app.command("analyze")(analyze_command)
+app.command("fetch")(fetch_command)
+app.command("scores")(scores_command)
+app.command("submissions")(submissions_command)
+app.command("audit")(audit_command)
+app.add_typer(ledger_app, name="ledger")
+hub_app.command("admin-token")(admin_token_command)
+hub_app.command("backup")(backup_command)
+hub_app.command("restore")(restore_command)
+hub_app.command("onboard")(onboard_command)
+hub_app.command("webhooks")(webhooks_command)
+hub_app.command("whoami")(whoami_command)
+hub_app.command("secondments")(secondments_command)
 protocol_app.command("plan")(plan_command)
 
 

@@ -39,7 +39,8 @@ def analyze_command(
     from ..analysis import analyze, load_runs
     from ..protocol import load_protocol
 
-    loaded = load_protocol(protocol).protocol if protocol else None
+    # Analysis never runs a task: a protocol fetched from a hub need not have its task files.
+    loaded = load_protocol(protocol, resolve_tasks=False).protocol if protocol else None
     if correction is not None and correction not in ("holm", "bh", "none"):
         raise typer.BadParameter("use holm, bh or none", param_hint="--correction")
     table, manifests = load_runs(run_dirs, loaded)

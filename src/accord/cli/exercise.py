@@ -63,13 +63,51 @@ def status(
     token: str | None = TokenOption,
     json_output: bool = JsonFlag,
 ) -> None:
-    """Show an exercise: state, partners, embargo.
+    """Who owes what: partner x task x model, owed or submitted, and what blocks closing.
+
+    Partners and secondees also see each cell's submission, bundle digest, submitter and
+    the submissions it superseded.
 
     Example: `accord exercise status refusal-pilot`
     """
-    data = client(hub, token).call("GET", f"/exercises/{exercise}")
-    data.pop("protocol_yaml", None)
-    _show(data, json_output)
+    from ._console import Column, print_table
+
+    data = client(hub, token).call("GET", f"/exercises/{exercise}/status")
+    if json_output:
+        print_json(data)
+        return
+    print_table(
+        [
+            Column("partner", id=True),
+            Column("task", id=True),
+            Column("model", id=True),
+            "state",
+            Column("submitted", id=True),
+            Column("submission", id=True),
+            Column("by", id=True),
+            Column("superseded", justify="right"),
+            Column("deviation", note=True),
+        ],
+        [
+            [
+                c["partner"],
+                c["task_id"],
+                c["model_id"],
+                c["state"],
+                c["submitted_at"],
+                c.get("submission_id"),
+                c.get("submitter_id"),
+                len(c["superseded"]) if "superseded" in c else None,
+                "; ".join(c["deviations"]),
+            ]
+            for c in data["cells"]
+        ],
+        title=f"{exercise} ({data['state']}): {data['submitted']} submitted, {data['owed']} owed",
+    )
+    for reason in data["blocking"]:
+        out.print(f"[yellow]blocks closing[/]: {reason}", highlight=False)
+    if not data["blocking"]:
+        out.print("[green]nothing blocks closing[/]")
 
 
 def _transition(verb: str) -> None:

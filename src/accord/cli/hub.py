@@ -77,7 +77,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
 ) -> None:
-    """Serve the hub: the web interface at /, the API at /api/v1 (OpenAPI at /docs).
+    """Serve the hub (web interface at /, API at /api/v1, OpenAPI at /docs); deliver webhooks.
 
     Behind a TLS-terminating proxy set ACCORD_HUB_SECURE_COOKIES=1 so session cookies are
     marked Secure.
@@ -86,12 +86,16 @@ def serve(
     """
     import uvicorn
 
-    from ..hub import create_app, open_hub
+    from ..hub import WebhookDispatcher, create_app, open_hub
 
-    app = create_app(open_hub(db, data))
+    hub = open_hub(db, data)
+    dispatcher = WebhookDispatcher(hub.deliver_due).start()  # webhooks from the outbox
     shown = f"[{host}]" if ":" in host else host
     err.print(f"web interface: http://{shown}:{port}/  (API: http://{shown}:{port}/api/v1)")
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    try:
+        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+    finally:
+        dispatcher.stop()
 
 
 ledger_app = typer.Typer(help="The hub's hash-chained ledger.", no_args_is_help=True)

@@ -36,6 +36,18 @@ class IssuedToken:
     expires_at: datetime | None
 
 
+def new_hub_admin(institute: str, email: str, now: datetime) -> Member:
+    """A hub-admin member row (by `hub init`, or an operator's recovery)."""
+    return Member(
+        id=uuid.uuid4().hex,
+        institute_id=institute,
+        email=email,
+        name=email,
+        role="hub-admin",
+        created_at=now,
+    )
+
+
 class AdminOps(HubBase):
     """Operations on institutes, members, tokens, keys and secondments."""
 
@@ -48,14 +60,7 @@ class AdminOps(HubBase):
                 raise Conflict("the hub already has members; use an admin token to add more")
             now = self.clock()
             session.add(Institute(id=institute, name=name, created_at=now))
-            member = Member(
-                id=uuid.uuid4().hex,
-                institute_id=institute,
-                email=email,
-                name=email,
-                role="hub-admin",
-                created_at=now,
-            )
+            member = new_hub_admin(institute, email, now)
             session.add(member)
             session.flush()
             issued = self._issue(session, member.id, ["read", "write", "admin"], None)

@@ -31,6 +31,8 @@ from ._schemas import (
 )
 from ._service import Hub
 from ._upload import UPLOAD_PREFIX, receive_bundle
+from ._webhook_routes import webhook_router
+from ._workplace import workplace_router
 
 API = "/api/v1"
 Auth = Annotated[str | None, Header(alias="Authorization")]
@@ -285,6 +287,8 @@ def create_app(hub: Hub) -> FastAPI:
         return hub.audit_log(actor(authorization), outcome, limit, offset)
 
     app.include_router(reports_router(hub))
+    app.include_router(workplace_router(hub))
+    app.include_router(webhook_router(hub))
     from .ui import install_ui
 
     install_ui(app)

@@ -3,7 +3,7 @@
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -56,6 +56,10 @@ class HubClient:
             ) from None
         if response.is_success:
             return response.json()
+        self._refuse(method, path, response)
+
+    @staticmethod
+    def _refuse(method: str, path: str, response: httpx.Response) -> NoReturn:
         try:
             message = response.json()["error"]["message"]
         except (ValueError, KeyError, TypeError):
@@ -98,6 +102,26 @@ class HubClient:
             "valid_until": valid_until,
         }
         return self.call("POST", f"/institutes/{institute}/keys", json=body)
+
+    def download(self, path: str, target: Path) -> dict[str, str]:
+        """Stream a GET response body into `target`; returns the response headers.
+
+        Raises:
+            InputError: For 400/404/409/422 answers; OperationError for other failures.
+        """
+        try:
+            with self.http.stream("GET", path) as response:
+                if not response.is_success:
+                    response.read()
+                    self._refuse("GET", path, response)
+                with target.open("wb") as sink:
+                    for chunk in response.iter_bytes(1 << 20):
+                        sink.write(chunk)
+                return dict(response.headers)
+        except httpx.HTTPError as ex:
+            raise OperationError(
+                f"cannot download {path} from the hub at {self.url}: {ex}"
+            ) from None
 
     def close(self) -> None:
         """Close the connection pool."""

@@ -1,14 +1,14 @@
-"""Progress of an exercise: which partner owes which task x model run, and what arrived."""
+"""Progress of an exercise for the web pages, from the status matrix (`_status.py`)."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
-
-from ..protocol import Protocol, partner_share
-from ..store import Deviation, Exercise, Run, transaction
+from ..protocol import Protocol
+from ..store import Exercise, transaction
 from ._auth import Actor
 from ._exercises import ExerciseOps
+from ._status import status_matrix
 
 
 @dataclass(frozen=True)
@@ -84,36 +84,24 @@ class ProgressOps(ExerciseOps):
 
     def _progress(self, exercise: Exercise, protocol: Protocol) -> Progress:
         with transaction(self.reads) as session:
-            runs = session.execute(
-                select(
-                    Run.id, Run.institute_id, Run.task_id, Run.model_id, Run.superseded_by
-                ).where(Run.exercise_id == exercise.id)
-            ).all()
-            found: dict[str, list[str]] = {}
-            for run_id, kind, detail in session.execute(
-                select(Deviation.run_id, Deviation.kind, Deviation.detail).where(
-                    Deviation.exercise_id == exercise.id
+            matrix = status_matrix(session, exercise, protocol, insider=True)
+        return Progress(
+            [
+                ProgressCell(
+                    cell["partner"],
+                    cell["task_id"],
+                    cell["model_id"],
+                    "deviation"
+                    if cell["deviations"] and cell["state"] != "owed"
+                    else cell["state"],
+                    len(cell["superseded"]),
+                    tuple(cell["deviations"]),
                 )
-            ):
-                found.setdefault(run_id, []).append(f"{kind}: {detail}")
-        current: dict[tuple[str, str, str], str] = {}
-        replaced: dict[tuple[str, str, str], int] = {}
-        for run_id, partner, task, model, superseded_by in runs:
-            key = (partner, task, model)
-            if superseded_by is None:
-                current[key] = run_id
-            else:
-                replaced[key] = replaced.get(key, 0) + 1
-        cells = []
-        for partner in protocol.partners:
-            for item in partner_share(protocol, partner.id):
-                key = (partner.id, item.task, item.model)
-                run = current.get(key)
-                deviations = tuple(found.get(run, [])) if run else ()
-                status = "owed" if run is None else "deviation" if deviations else "submitted"
-                cells.append(
-                    ProgressCell(
-                        partner.id, item.task, item.model, status, replaced.get(key, 0), deviations
-                    )
-                )
-        return Progress(cells)
+                for cell in matrix["cells"]
+            ]
+        )
+
+
+def _status(cell: dict[str, Any]) -> str:
+    """owed, submitted, or deviation (submitted, with deviations found)."""
+    return "deviation" if cell["deviations"] and cell["state"] != "owed" else str(cell["state"])

@@ -26,6 +26,7 @@ from ._auth import Actor
 from ._base import as_dict
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
+from ._status import status_matrix
 
 MAX_PAGE = 10_000
 
@@ -40,7 +41,9 @@ class QueryOps(ExerciseOps):
         with transaction(self.reads) as session:
             runs = list(
                 session.scalars(
-                    select(Run).where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+                    select(Run)
+                    .where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+                    .order_by(Run.institute_id, Run.task_id, Run.model_id)  # same on any backend
                 )
             )
             submissions = list(
@@ -51,9 +54,16 @@ class QueryOps(ExerciseOps):
                 )
             )
             deviations = list(
-                session.scalars(select(Deviation).where(Deviation.exercise_id == exercise_id))
+                session.scalars(
+                    select(Deviation)
+                    .where(Deviation.exercise_id == exercise_id)
+                    .order_by(Deviation.found_at, Deviation.id)
+                )
             )
             analysis = self._analysis(session, exercise_id, exercise.protocol_yaml, submissions)
+            status = status_matrix(
+                session, exercise, self._parse(exercise.protocol_yaml), insider=insider
+            )
             head = head_hash(session)
             seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
@@ -69,6 +79,7 @@ class QueryOps(ExerciseOps):
             ],
             "deviations": [as_dict(d, "kind", "detail", "found_at") for d in deviations],
             "analysis": analysis,
+            "status": status,
         }
 
     def scores(

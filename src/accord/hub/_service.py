@@ -1,10 +1,11 @@
 """The hub's operations: each checks the policy, changes the store, and records the ledger."""
 
 from ._admin import AdminOps
+from ._bundles import WorkplaceOps
 from ._progress import ProgressOps
-from ._queries import QueryOps
 from ._sessions import SessionOps
+from ._webhooks import WebhookOps
 
 
-class Hub(AdminOps, QueryOps, ProgressOps, SessionOps):
+class Hub(AdminOps, WorkplaceOps, ProgressOps, SessionOps, WebhookOps):
     """The hub's operations over one database and blob directory."""

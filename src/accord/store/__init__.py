@@ -2,7 +2,16 @@
 
 from ._blobs import BlobStore
 from ._db import alembic_config, database_url, make_engine, migrate, session_factory, transaction
-from ._ledger import GENESIS, HEAD_INFO, LedgerCheck, append, entry_hash, head_hash, verify_ledger
+from ._ledger import (
+    GENESIS,
+    HEAD_INFO,
+    LedgerCheck,
+    append,
+    entry_hash,
+    head_hash,
+    verify_entries,
+    verify_ledger,
+)
 from ._models import (
     ApiToken,
     AuditEvent,
@@ -20,6 +29,7 @@ from ._models import (
     Submission,
     UiSession,
 )
+from ._webhook_models import Webhook, WebhookDelivery
 
 __all__ = [
     "GENESIS",
@@ -41,6 +51,8 @@ __all__ = [
     "Secondment",
     "Submission",
     "UiSession",
+    "Webhook",
+    "WebhookDelivery",
     "alembic_config",
     "append",
     "database_url",
@@ -50,5 +62,6 @@ __all__ = [
     "migrate",
     "session_factory",
     "transaction",
+    "verify_entries",
     "verify_ledger",
 ]

@@ -1,6 +1,6 @@
 """The append-only ledger: each entry's hash covers the previous entry's hash."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,9 +87,14 @@ def verify_ledger(session: Session, expect: Collection[str] = ()) -> LedgerCheck
     hashes seen earlier (a signed checkpoint, a head a partner recorded): each must still be
     in the chain, or its tail was removed.
     """
+    return verify_entries(session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)), expect)
+
+
+def verify_entries(entries: Iterable[LedgerEntry], expect: Collection[str] = ()) -> LedgerCheck:
+    """`verify_ledger` over entries in sequence order from anywhere (e.g. a hub's API)."""
     prev, expected_seq, count = GENESIS, 1, 0
     wanted = set(expect) - {GENESIS}
-    for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.seq)):
+    for entry in entries:
         count += 1
         if entry.seq != expected_seq:
             return LedgerCheck(
