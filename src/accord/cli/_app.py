@@ -24,7 +24,10 @@ class AccordGroup(TyperGroup):
         except AccordError as ex:
             if _state["debug"]:
                 raise
-            err.print(f"[bold red]error:[/] {ex}", markup=True, highlight=False, soft_wrap=True)
+            from rich.markup import escape  # a message may hold brackets: `accord[ray]`
+
+            message = escape(str(ex))
+            err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
             raise typer.Exit(ex.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted; re-run the same command to resume")
