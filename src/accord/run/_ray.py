@@ -119,9 +119,15 @@ def run_share_ray(
                 for r in todo
             }
             shared = options.shared_dir or options.address is None
-            _execute_shards(ray, plan, shards, workers, max_connections, shared, progress)
-        for run in todo:
-            merge_shards(shards[run.task_id, run.model_id], plan.out_dir)
+            merged: set[tuple[str, str]] = set()
+
+            def merge(key: tuple[str, str]) -> None:  # while other runs' shards still run
+                merge_shards(shards[key], plan.out_dir)
+                merged.add(key)
+
+            _execute_shards(ray, plan, shards, workers, max_connections, shared, progress, merge)
+        for key in shards.keys() - merged:
+            merge(key)
         eval_set(
             [tasks[r.task_id, r.model_id] for r in todo],
             log_dir=str(plan.out_dir),
@@ -172,6 +178,7 @@ def _execute_shards(
     max_connections: int | None,
     shared: bool,
     progress: ShardProgress | None,
+    on_run_done: Callable[[tuple[str, str]], None],
 ) -> None:
     totals = {key: sum(s.samples for s in group) for key, group in shards.items()}
     done_counts = dict.fromkeys(shards, 0)
@@ -222,6 +229,8 @@ def _execute_shards(
         done_counts[key] += shard.samples
         if progress is not None:
             progress(shard.task_id, shard.model_id, done_counts[key], totals[key])
+        if done_counts[key] == totals[key]:
+            on_run_done(key)
     if failures:
         raise OperationError(
             f"{len(failures)} shard(s) did not finish ({'; '.join(failures[:3])}). "

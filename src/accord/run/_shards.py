@@ -9,18 +9,22 @@ on every re-run, so a resume never re-splits the samples.
 When every shard of a run has succeeded, their samples are merged into one log of the whole
 task, marked unfinished; Inspect's own `eval_set` then finishes it in the run directory,
 reusing every sample and computing the metrics exactly as it does for an in-process run.
+The merge copies sample members between archives without parsing them: it runs once per
+task x model on the driver and must not become the bottleneck of a wide cluster.
 """
 
 import contextlib
 import json
 import math
 import shutil
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from inspect_ai import Task
-from inspect_ai.log import EvalLog, read_eval_log, write_eval_log
+from inspect_ai.log import read_eval_log  # also lets zipfile read Inspect's zstd members
 
 from .._util import OperationError
 from ._plan import PlannedRun, SharePlan
@@ -28,6 +32,8 @@ from ._plan import PlannedRun, SharePlan
 SHARDS_DIR = ".shards"
 LAYOUT_FILE = "layout.json"
 SampleId = int | str
+_HEADER, _START, _SUMMARIES = "header.json", "_journal/start.json", "summaries.json"
+_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -108,49 +114,45 @@ def shard_log(shard: Shard) -> Path | None:
 def merge_shards(shards: Sequence[Shard], dest_dir: Path) -> Path:
     """Merge the finished shards of one run into one unfinished log of the whole run.
 
-    The log carries every sample of every shard; `eval_set` in `dest_dir` then completes it
-    without running any of them again. Earlier merges left unfinished are replaced.
+    Works on the `.eval` archives member by member: sample members are copied as they are
+    (no parse), the header and summaries are joined. `eval_set` in `dest_dir` then
+    completes the log without running any sample again. An earlier merge is replaced.
 
     Raises:
         OperationError: When a shard has no successful log.
 
     """
-    logs: list[EvalLog] = []
+    paths = []
     for shard in shards:
         path = shard_log(shard)
         if path is None:
             raise OperationError(
-                f"shard {shard.index} of {shard.task_id} x {shard.model_id} "
-                "has not finished; re-run to resume it"
+                f"shard {shard.index} of {shard.task_id} x {shard.model_id} has not finished; "
+                "re-run to resume it"
             )
-        logs.append(read_eval_log(str(path)))
+        paths.append(path)
     ids = [i for shard in shards for i in shard.sample_ids]
-    order = {sid: n for n, sid in enumerate(ids)}
-    samples = sorted(
-        (s for log in logs for s in log.samples or []), key=lambda s: (order[s.id], s.epoch)
-    )
-    base = logs[0]
-    spec = base.eval.model_copy(
-        update={
-            "config": base.eval.config.model_copy(update={"sample_id": None}),
-            "dataset": base.eval.dataset.model_copy(
-                update={"samples": len(ids), "sample_ids": ids}
-            ),
-        }
-    )
-    merged = base.model_copy(
-        update={
-            "eval": spec,
-            "samples": samples,
-            "status": "error",
-            "results": None,
-            "reductions": None,
-            "error": None,
-        }
-    )
     dest = dest_dir / f"{shards[0].task_id}~{shards[0].model_id}.merging.eval"
     partial = dest.with_suffix(".partial")
-    write_eval_log(merged, str(partial), format="eval")
+    summaries: list[Any] = []
+    with zipfile.ZipFile(partial, "w") as out:
+        for n, path in enumerate(paths):
+            with zipfile.ZipFile(path) as archive:
+                if n == 0:
+                    header = json.loads(archive.read(_HEADER))
+                    start = json.loads(archive.read(_START))
+                    kind = archive.getinfo(_HEADER).compress_type
+                summaries += json.loads(archive.read(_SUMMARIES))
+                for info in archive.infolist():
+                    if info.filename.startswith("samples/"):
+                        with archive.open(info) as reader, out.open(info, "w") as writer:
+                            shutil.copyfileobj(reader, writer, _CHUNK)
+        for spec in (header["eval"], start["eval"]):
+            spec["dataset"].update(samples=len(ids), sample_ids=ids)
+            spec["config"]["sample_id"] = None
+        header.update(status="error", results=None, error=None)
+        for name, data in ((_START, start), (_SUMMARIES, summaries), (_HEADER, header)):
+            out.writestr(name, json.dumps(data), compress_type=kind)
     partial.replace(dest)
     return dest
 
