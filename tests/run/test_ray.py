@@ -154,7 +154,7 @@ def test_a_killed_worker_resumes_its_shard_without_losing_or_repeating_samples(
         [worker, *_] = [
             p
             for p in psutil.process_iter(["cmdline"])
-            if "ray::_run_shard" in " ".join(p.cmdline())
+            if "ray::_run_shard" in " ".join(p.info["cmdline"] or [])
         ]
         worker.send_signal(signal.SIGKILL)
         copies = tmp_path / "at-kill"
@@ -170,6 +170,16 @@ def test_a_killed_worker_resumes_its_shard_without_losing_or_repeating_samples(
     assert len(before) >= 8, "the kill should land after the shards flushed some samples"
     assert {key: uuids[key] for key in before} == before  # finished samples were reused
     assert total - 48 <= 48 - len(before), "finished samples were asked again"
+
+
+def test_a_limited_ray_run_has_the_digest_of_the_limited_in_process_run(
+    make_protocol: ProtocolFactory, tmp_path: Path
+) -> None:
+    path = make_protocol()
+    ray_run = run_ray(path, "inst-b", tmp_path / "ray", limit=7, shard_size=2)
+    local = run_local(path, "inst-b", tmp_path / "local", limit=7)
+    assert_same_run(ray_run, local)
+    assert ray_run.manifest.partial and ray_run.manifest.logs[0].samples == 7
 
 
 def flushed(crashed: Path) -> list[tuple[tuple[Any, int], str]]:
