@@ -57,7 +57,8 @@ def loopback_protocol(make_protocol: ProtocolFactory, server: LoopbackServer) ->
 
 
 def run_ray(path: Path, partner: str, out: Path, **kwargs: Any) -> RunResult:
-    options = RayOptions(workers=2, shard_size=kwargs.pop("shard_size", 5))
+    address = kwargs.pop("address", None)
+    options = RayOptions(address, workers=2, shard_size=kwargs.pop("shard_size", 5))
     return run_share_ray(
         plan_share(load_protocol(path), partner, out), ray_options=options, **kwargs
     )
@@ -180,6 +181,17 @@ def test_a_limited_ray_run_has_the_digest_of_the_limited_in_process_run(
     local = run_local(path, "inst-b", tmp_path / "local", limit=7)
     assert_same_run(ray_run, local)
     assert ray_run.manifest.partial and ray_run.manifest.logs[0].samples == 7
+
+
+def test_workers_without_a_shared_directory_send_their_logs_back(
+    make_protocol: ProtocolFactory, tmp_path: Path
+) -> None:
+    # With an address (here the module's running Ray), workers write into their own
+    # temporary directories and return each finished shard log to the driver.
+    path = make_protocol()
+    ray_run = run_ray(path, "inst-b", tmp_path / "ray", address="auto", shard_size=6)
+    local = run_local(path, "inst-b", tmp_path / "local")
+    assert_same_run(ray_run, local)
 
 
 def flushed(crashed: Path) -> list[tuple[tuple[Any, int], str]]:

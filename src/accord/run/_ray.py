@@ -21,13 +21,21 @@ from typing import Any
 from inspect_ai import eval_set
 
 from .._util import InputError, OperationError
-from ._execute import RunResult, _prepare_models, _prepare_task, collect_logs, record_run
+from ._execute import (
+    METADATA_KEY,
+    RunResult,
+    _prepare_models,
+    _prepare_task,
+    collect_logs,
+    record_run,
+)
 from ._manifest import RunOptions
 from ._plan import PlannedRun, SharePlan
 from ._shards import (
     Shard,
     dataset_ids,
     default_shard_size,
+    drop_unfinished_logs,
     merge_shards,
     plan_shards,
     remove_shards,
@@ -128,8 +136,10 @@ def run_share_ray(
             _execute_shards(ray, plan, shards, workers, max_connections, shared, progress, merge)
         for key in shards.keys() - merged:
             merge(key)
+        # A log cut short by an earlier in-process attempt would compete with the merged one.
+        drop_unfinished_logs(plan.out_dir, set(shards), METADATA_KEY)
         eval_set(
-            [tasks[r.task_id, r.model_id] for r in todo],
+            [tasks[r.task_id, r.model_id] for r in plan.runs],
             log_dir=str(plan.out_dir),
             limit=limit,
             display="none",

@@ -157,6 +157,23 @@ def merge_shards(shards: Sequence[Shard], dest_dir: Path) -> Path:
     return dest
 
 
+def drop_unfinished_logs(out_dir: Path, runs: set[tuple[str, str]], key: str) -> None:
+    """Delete unfinished logs of `runs` in `out_dir` other than merged ones.
+
+    The merged log of each of `runs` holds all its samples, so nothing is lost.
+    """
+    for path in out_dir.glob("*.eval"):
+        if path.name.endswith(".merging.eval"):
+            continue
+        try:
+            header = read_eval_log(str(path), header_only=True)
+        except Exception:  # unreadable: left alone
+            continue
+        tag = (header.eval.metadata or {}).get(key) or {}
+        if header.status != "success" and (tag.get("task_id"), tag.get("model_id")) in runs:
+            path.unlink()
+
+
 def remove_shards(plan: SharePlan, run: PlannedRun) -> None:
     """Delete a run's shard logs once its merged log has succeeded."""
     shutil.rmtree(run_dir(plan, run), ignore_errors=True)
