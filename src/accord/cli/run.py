@@ -81,7 +81,7 @@ def share(
         Executor.local,
         "--executor",
         help="local: one Inspect process; ray: shards on Ray workers (`pip install "
-        "'accord[ray]'`), with --max-connections as the cap per model for the whole share.",
+        "'accord\\[ray]'`), with --max-connections as the cap per model for the whole share.",
     ),
     address: str | None = typer.Option(
         None, "--address", help="Ray cluster: auto or HOST:PORT [default: Ray on this machine]."
