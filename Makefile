@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
 	# The Every Eval Ever schemas the export tests validate against: the wheel is pure Python
 	# but claims Python >= 3.12, so it is installed without its (unneeded) requirements.
 	$(BIN)/python -m pip install --quiet --no-deps --ignore-requires-python every-eval-ever

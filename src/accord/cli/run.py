@@ -46,6 +46,13 @@ class Display(StrEnum):
     none = "none"
 
 
+class Executor(StrEnum):
+    """Where a share runs."""
+
+    local = "local"
+    ray = "ray"
+
+
 @run_app.command("share")
 def share(
     protocol: Path = typer.Argument(..., help="The protocol YAML file.", show_default=False),
@@ -71,6 +78,27 @@ def share(
         "[default: Inspect's on a terminal; otherwise none, with one progress line per run].",
         show_default=False,
     ),
+    executor: Executor = typer.Option(
+        Executor.local,
+        "--executor",
+        help="local: one Inspect process; ray: shards on Ray workers (`pip install "
+        "'accord\\[ray]'`), with --max-connections as the cap per model for the whole share.",
+    ),
+    address: str | None = typer.Option(
+        None, "--address", help="Ray cluster: auto or HOST:PORT [default: Ray on this machine]."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, help="Ray workers (shards at once) [default: the CPUs]."
+    ),
+    shard_size: int | None = typer.Option(
+        None, "--shard-size", min=1, help="Samples per shard [default: ~4 shards per worker]."
+    ),
+    shared_dir: bool = typer.Option(
+        False,
+        "--shared-dir",
+        help="With --address: every Ray node sees --out at the same path, so workers write "
+        "there (a killed shard resumes sample by sample) instead of sending logs back.",
+    ),
     json_output: bool = JsonFlag,
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
@@ -79,11 +107,23 @@ def share(
     not run again. Writes Inspect logs and manifest.json into the run directory.
 
     Example: `accord run protocol.yaml --partner inst-a --max-connections 8`
+
+    On Ray: `accord run protocol.yaml -p inst-a --executor ray --workers 8 --max-connections 64`
     """
-    from .._util import OperationError
+    from .._util import InputError, OperationError
     from ..protocol import load_protocol
     from ..run import plan_share, run_share
 
+    ray_given = [
+        n
+        for n, v in (("--address", address), ("--workers", workers), ("--shard-size", shard_size))
+        if v is not None
+    ]
+    if executor is Executor.local and (ray_given or shared_dir):
+        raise InputError(
+            f"{', '.join(ray_given) or '--shared-dir'} only applies to --executor ray; "
+            "add --executor ray or drop the option"
+        )
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
@@ -92,13 +132,27 @@ def share(
         chosen = "none"
     if limit is not None:
         err.print(f"[yellow]trial run[/]: --limit {limit} (marked in the manifest)")
-    result = run_share(
-        plan,
-        max_connections=max_connections,
-        limit=limit,
-        display=chosen,  # type: ignore[arg-type]
-        progress=_progress_line if plain_progress else None,
-    )
+    if executor is Executor.ray:
+        from ._ray_progress import run_on_ray
+
+        result = run_on_ray(
+            plan,
+            address=address,
+            workers=workers,
+            shard_size=shard_size,
+            shared_dir=shared_dir,
+            max_connections=max_connections,
+            limit=limit,
+            display=None if json_output else ("plain" if chosen == "none" else "rich"),
+        )
+    else:
+        result = run_share(
+            plan,
+            max_connections=max_connections,
+            limit=limit,
+            display=chosen,  # type: ignore[arg-type]
+            progress=_progress_line if plain_progress else None,
+        )
     if limit is not None and not result.manifest.partial:
         err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")
     if json_output:

@@ -6,6 +6,7 @@ from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
 from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
 from ._plan import PlannedRun, SharePlan, default_out_dir, plan_share
+from ._ray import RayOptions, require_ray, run_share_ray
 from ._tasks import create_task
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Environment",
     "LogRecord",
     "PlannedRun",
+    "RayOptions",
     "RunComparison",
     "RunManifest",
     "RunOptions",
@@ -30,5 +32,7 @@ __all__ = [
     "normalise_input",
     "plan_share",
     "read_manifest",
+    "require_ray",
     "run_share",
+    "run_share_ray",
 ]

@@ -2,7 +2,7 @@
 
 import contextlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -11,7 +11,7 @@ from inspect_ai import Task, eval_set, task_with
 from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summaries
 from inspect_ai.model import GenerateConfig, Model, get_model
 
-from .._util import InputError, OperationError
+from .._util import AccordError, InputError, OperationError
 from ._digest import file_digest, log_dataset_digest
 from ._environment import capture_environment
 from ._manifest import (
@@ -70,19 +70,8 @@ def run_share(
     """
     prepared = _prepare_models(plan, models or {})
     tasks = [_prepare_task(plan, run, prepared[run.model_id]) for run in plan.runs]
-    options = RunOptions(limit=limit, max_connections=max_connections)
-    manifest = RunManifest(
-        protocol_id=plan.protocol_id,
-        protocol_name=plan.protocol_file.protocol.name,
-        partner=plan.partner,
-        status="running",
-        started_at=utc_now(),
-        options=options,
-        environment=capture_environment(plan.protocol_file.base_dir),
-    )
-    plan.out_dir.mkdir(parents=True, exist_ok=True)
-    write_manifest(plan.out_dir, manifest)
-    try:
+
+    def execute() -> None:
         # Without a display, what Inspect still prints goes to stderr: stdout holds results.
         quiet: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if display == "none":
@@ -96,6 +85,32 @@ def run_share(
                 display=display,
                 log_format="eval",
             )
+
+    return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
+
+
+def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]) -> RunResult:
+    """Write a `running` manifest, call `execute`, then record the logs it left, whatever happened.
+
+    Raises:
+        AccordError: What `execute` raised, or an OperationError wrapping any other error.
+
+    """
+    manifest = RunManifest(
+        protocol_id=plan.protocol_id,
+        protocol_name=plan.protocol_file.protocol.name,
+        partner=plan.partner,
+        status="running",
+        started_at=utc_now(),
+        options=options,
+        environment=capture_environment(plan.protocol_file.base_dir),
+    )
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    write_manifest(plan.out_dir, manifest)
+    try:
+        execute()
+    except AccordError:
+        raise
     except Exception as ex:
         raise OperationError(
             f"Inspect could not run the share in {plan.out_dir}: {type(ex).__name__}: {ex}. "
