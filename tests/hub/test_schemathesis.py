@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.hub.conftest import Bundles, World, build_world
+from tests.hub.conftest import Bundles, World, agree, build_world
 
 EXAMPLES = 6
 
@@ -23,6 +23,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, bundles: Bundles) -> World:
     exercise = world.call(
         "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/open").status_code == 200
     with bundles.a.open("rb") as stream:
         submitted = world.call(

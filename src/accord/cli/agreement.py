@@ -19,6 +19,8 @@ from ._console import Column, err, out, print_json, print_table
 from .hub import HubOption, JsonFlag, TokenOption, client
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from ..hub import HubClient
     from ..identity import ActKind, PartnerAct
 
@@ -32,18 +34,12 @@ PassphraseOption = typer.Option(
 ExerciseArg = typer.Argument(..., help="Exercise id.", show_default=False)
 
 
-def _sign(
-    key: Path,
-    partner: str | None,
-    passphrase_env: str | None,
-    act: ActKind,
-    protocol_id: str,
-    reason: str | None = None,
-) -> PartnerAct:
-    from datetime import UTC, datetime
-
+def _key(
+    key: Path, partner: str | None, passphrase_env: str | None
+) -> tuple[Ed25519PrivateKey, str]:
+    """The private key and the partner it signs for."""
     from .._util import InputError
-    from ..identity import load_private_key, sign_act
+    from ..identity import load_private_key
     from ._options import passphrase_from_env
     from .bundle import key_partner
 
@@ -54,7 +50,7 @@ def _sign(
             f"cannot tell which partner {key} belongs to (no matching .pub.json beside it); "
             "pass --partner"
         )
-    return sign_act(private_key, act, protocol_id, partner, datetime.now(UTC), reason)
+    return private_key, partner
 
 
 def sign_protocol_command(
@@ -71,11 +67,14 @@ def sign_protocol_command(
 
     Example: `accord protocol sign protocol.yaml --key keys/inst-a.key -o inst-a.sig.json`
     """
-    from ..identity import write_act
+    from datetime import UTC, datetime
+
+    from ..identity import sign_act, write_act
     from ..protocol import load_protocol, protocol_id
 
     pid = protocol_id(load_protocol(protocol, resolve_tasks=False).protocol)
-    act = _sign(key, partner, passphrase_env, "sign-off", pid)
+    private_key, partner = _key(key, partner, passphrase_env)
+    act = sign_act(private_key, "sign-off", pid, partner, datetime.now(UTC))
     write_act(output, act)
     out.print(f"{act.partner} signed {pid}\nsignature: {output}", highlight=False)
 
@@ -112,16 +111,12 @@ def verify_signature_command(
 
 
 def _post(api: HubClient, exercise: str, act: PartnerAct, json_output: bool) -> None:
-    state = api.call("POST", f"/exercises/{exercise}/acts", json=act.model_dump(mode="json"))
+    state = api.record_act(exercise, act)
     if json_output:
         print_json(state)
         return
     out.print(f"recorded: {act.act} by {act.partner} on {exercise}", highlight=False)
     _print_agreement(exercise, state)
-
-
-def _protocol_id(api: HubClient, exercise: str) -> str:
-    return str(api.call("GET", f"/exercises/{exercise}")["protocol_id"])
 
 
 def sign_exercise_command(
@@ -152,7 +147,7 @@ def sign_exercise_command(
         act = read_act(file)
     else:
         assert key is not None
-        act = _sign(key, partner, passphrase_env, "sign-off", _protocol_id(api, exercise))
+        act = api.sign_act(exercise, *_key(key, partner, passphrase_env))
     _post(api, exercise, act, json_output)
 
 
@@ -172,7 +167,7 @@ def _publication_act(verb: ActKind, summary: str, example: str) -> Any:
 
             raise InputError("an objection needs --reason: partners must know what to fix")
         api = client(hub, token)
-        act = _sign(key, partner, passphrase_env, verb, _protocol_id(api, exercise), reason)
+        act = api.sign_act(exercise, *_key(key, partner, passphrase_env), verb, reason)
         _post(api, exercise, act, json_output)
 
     command.__doc__ = f"{summary}\n\nExample: `{example}`"

@@ -40,12 +40,13 @@ class GovernanceOps(ExerciseOps):
             view = self._view(session, self._exercise(session, exercise_id))
         self.hide(actor, view)
         self.check(actor, policy.partner_act(actor, view, act.partner), action, exercise_id)
+        with transaction(self.reads) as session:
+            problem = self._act_problem(session, self._exercise(session, exercise_id), act)
+        if problem:
+            self.audit(actor, action, exercise_id, "reject", problem)
+            raise Rejected(f"{act.act} by '{act.partner}' refused: {problem}")
         with transaction(self.sessions) as session:
             exercise = self._exercise(session, exercise_id)
-            problem = self._act_problem(session, exercise, act)
-            if problem:
-                self.audit(actor, action, exercise_id, "reject", problem)
-                raise Rejected(f"{act.act} by '{act.partner}' refused: {problem}")
             self._check_state(session, exercise, act)
             append(
                 session,
