@@ -39,6 +39,7 @@ class Agreement:
     quorum: int
     signatures: dict[str, RecordedAct] = field(default_factory=dict)
     stances: dict[str, RecordedAct] = field(default_factory=dict)
+    history: list[RecordedAct] = field(default_factory=list)
 
     @property
     def approvals(self) -> list[str]:
@@ -91,6 +92,7 @@ class Agreement:
             "objections": self.objections,
             "can_open": self.open_blocker() is None,
             "can_publish": self.publish_blocker() is None,
+            "history": [self._row(r) for r in self.history],
         }
 
     @staticmethod
@@ -120,9 +122,11 @@ def read_agreement(session: Session, exercise: Exercise, quorum: int | None) -> 
         act = PartnerAct.model_validate(row.payload["act"])
         if act.protocol_id != exercise.protocol_id:
             continue
+        recorded = RecordedAct(row.seq, act)
+        state.history.append(recorded)
         target = state.signatures if act.act == "sign-off" else state.stances
         if act.act != "sign-off" or act.partner not in target:
-            target[act.partner] = RecordedAct(row.seq, act)
+            target[act.partner] = recorded
     return state
 
 

@@ -19,7 +19,7 @@ from ._auth import Actor
 from ._service import Hub
 
 if TYPE_CHECKING:
-    from ..report import ExportData, ReportInputs
+    from ..report import AgreementAct, ExportData, ReportInputs
 
 API = "/api/v1"
 CACHE_SIZE = 64
@@ -97,7 +97,19 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
         published_at=exercise.published_at.isoformat() if exercise.published_at else None,
         ledger_head=results["ledger_head"],
         deviations=[f"{d['kind']}: {d['detail']}" for d in results["deviations"]],
+        agreement=agreement_acts(hub.agreement(actor, exercise_id)),
     )
+
+
+def agreement_acts(state: dict[str, Any]) -> "list[AgreementAct]":
+    """Every partner act of an agreement (as `Hub.agreement` returns it), in ledger order."""
+    from ..report import AgreementAct
+
+    fields = set(AgreementAct.model_fields)
+    return [
+        AgreementAct.model_validate({k: v for k, v in a.items() if k in fields})
+        for a in state["history"]
+    ]
 
 
 def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
@@ -173,7 +185,9 @@ def reports_router(hub: Hub) -> APIRouter:
         actor = hub.actor(authorization)
         exercise, view = hub.exercise(actor, exercise_id)
         insider = policy.see_samples(actor, view).allowed
-        key = (exercise_id, _submission_count(hub, exercise_id), exercise.state, insider, format)
+        acts = hub.agreement(actor, exercise_id)
+        count = _submission_count(hub, exercise_id)
+        key = (exercise_id, count, len(acts["history"]), exercise.state, insider, format)
         body = cache.get(key)
         if body is None:
             from ..report import build_report, render

@@ -17,6 +17,7 @@ from ._inputs import ReportInputs, from_run_dirs
 from ._markdown import render_markdown
 from ._model import (
     REPORT_FORMAT,
+    AgreementAct,
     AgreementRow,
     Chart,
     ComparisonRow,
@@ -45,6 +46,7 @@ __all__ = [
     "REPORT_FORMAT",
     "TABLES",
     "TEXT_LEVELS",
+    "AgreementAct",
     "AgreementRow",
     "Chart",
     "ComparisonRow",

@@ -71,6 +71,7 @@ def build_report(
             ledger_head=inputs.ledger_head,
             runs=list(inputs.runs),
             deviations=list(inputs.deviations),
+            agreement=list(inputs.agreement),
         ),
         protocol_yaml=inputs.protocol_yaml,
     )

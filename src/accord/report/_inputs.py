@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import RunProvenance
+from ._model import AgreementAct, RunProvenance
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class ReportInputs:
     ledger_head: str | None = None
     hub_url: str | None = None
     deviations: Sequence[str] = field(default_factory=list)
+    agreement: Sequence[AgreementAct] = field(default_factory=list)
 
 
 def from_run_dirs(

@@ -182,6 +182,32 @@ class RunProvenance(_Row):
     completed_at: str | None
 
 
+class AgreementAct(_Row):
+    """A partner's signed act on the hub's ledger: who agreed to what, when."""
+
+    partner: str
+    act: Literal["sign-off", "approve", "object", "withdraw"]
+    protocol_id: str
+    signed_at: str
+    key_id: str
+    ledger_seq: int
+    reason: str | None = None
+
+    def sentence(self) -> str:
+        """The act in words, with its key and ledger entry."""
+        verb = {
+            "sign-off": "signed the protocol",
+            "approve": "approved publication",
+            "object": "objected to publication",
+            "withdraw": "withdrew its stance on publication",
+        }[self.act]
+        why = f": {self.reason}" if self.reason else ""
+        return (
+            f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, "
+            f"ledger entry {self.ledger_seq}){why}"
+        )
+
+
 class Provenance(_Row):
     """The runs, their bundles and the ledger head the results were read at."""
 
@@ -190,6 +216,9 @@ class Provenance(_Row):
     ledger_head: str | None
     runs: list[RunProvenance]
     deviations: list[str]
+    agreement: list[AgreementAct] = Field(
+        default_factory=list, description="Partners' sign-offs and publication acts, in order."
+    )
 
 
 class Methodology(_Row):
