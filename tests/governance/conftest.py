@@ -36,6 +36,12 @@ class Three:
             who, "POST", f"/exercises/{self.exercise}/acts", json=act.model_dump(mode="json")
         )
 
+    def everyone(self, act: ActKind) -> None:
+        """Every partner signs `act`; the hub admin relays each."""
+        for partner in self.keys:
+            response = self.send(self.act(partner, act))
+            assert response.status_code == 201, response.text
+
     def transition(self, verb: str, who: str = "hub-admin") -> Any:
         return self.world.call(who, "POST", f"/exercises/{self.exercise}/{verb}")
 
