@@ -190,7 +190,10 @@ class AgreementAct(_Row):
     protocol_id: str
     signed_at: str
     key_id: str
-    ledger_seq: int
+    ledger_seq: int | None = Field(
+        default=None,
+        description="Its hub ledger entry; None for a signature file verified offline.",
+    )
     reason: str | None = None
 
     def sentence(self) -> str:
@@ -202,10 +205,12 @@ class AgreementAct(_Row):
             "withdraw": "withdrew its stance on publication",
         }[self.act]
         why = f": {self.reason}" if self.reason else ""
-        return (
-            f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, "
-            f"ledger entry {self.ledger_seq}){why}"
+        where = (
+            f"ledger entry {self.ledger_seq}"
+            if self.ledger_seq is not None
+            else "signature file verified with the keyring"
         )
+        return f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, {where}){why}"
 
 
 class Provenance(_Row):
