@@ -32,6 +32,7 @@ exercise_app.command("approve")(agreement.approve_command)
 exercise_app.command("object")(agreement.object_command)
 exercise_app.command("withdraw")(agreement.withdraw_command)
 exercise_app.command("agreement")(agreement.agreement_command)
+exercise_app.command("amend")(agreement.amend_command)
 
 
 def main() -> None:

@@ -191,6 +191,37 @@ withdraw_command = _publication_act(
 )
 
 
+def amend_command(
+    exercise: str = ExerciseArg,
+    protocol: Path = typer.Argument(..., help="The new protocol version.", show_default=False),
+    hub: str | None = HubOption,
+    token: str | None = TokenOption,
+    json_output: bool = JsonFlag,
+) -> None:
+    """Amend an exercise's protocol; it returns to draft until every partner signs again.
+
+    Example: `accord exercise amend refusal-pilot protocol-v2.yaml`
+    """
+    from ..protocol import load_protocol
+
+    load_protocol(protocol, resolve_tasks=False)  # fail here, with lines, before the hub does
+    text = protocol.read_text(encoding="utf-8")
+    result = client(hub, token).call(
+        "POST", f"/exercises/{exercise}/amendments", json={"protocol_yaml": text}
+    )
+    if json_output:
+        print_json(result)
+        return
+    out.print(f"amended: {result['previous']} -> {result['protocol_id']}", highlight=False)
+    rows = [[s, c] for s, lines in result["changes"].items() for c in lines]
+    print_table(["section", Column("change", note=True)], rows, title="What changed")
+    if result["runs_set_aside"]:
+        err.print(f"{result['runs_set_aside']} run(s) of the earlier version set aside")
+    if result["post_hoc"]:
+        err.print("[yellow]post hoc[/]: the analysis plan or thresholds changed after results")
+    err.print(f"next: every partner signs it (`accord exercise sign {exercise} --key ...`)")
+
+
 def agreement_command(
     exercise: str = ExerciseArg,
     hub: str | None = HubOption,

@@ -21,6 +21,8 @@ LEDGER_KINDS: dict[ActKind, str] = {
     "withdraw": "publication.withdrawn",
 }
 
+AMENDED = "protocol.amended"
+
 
 @dataclass(frozen=True)
 class RecordedAct:
@@ -40,6 +42,7 @@ class Agreement:
     signatures: dict[str, RecordedAct] = field(default_factory=dict)
     stances: dict[str, RecordedAct] = field(default_factory=dict)
     history: list[RecordedAct] = field(default_factory=list)
+    amendments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def approvals(self) -> list[str]:
@@ -93,6 +96,7 @@ class Agreement:
             "can_open": self.open_blocker() is None,
             "can_publish": self.publish_blocker() is None,
             "history": [self._row(r) for r in self.history],
+            "amendments": self.amendments,
         }
 
     @staticmethod
@@ -113,12 +117,18 @@ def read_agreement(session: Session, exercise: Exercise, quorum: int | None) -> 
         )
     )
     state = Agreement(exercise.protocol_id, sorted(partners), quorum or len(partners))
+    kinds = [*LEDGER_KINDS.values(), AMENDED]
     rows = session.scalars(
         select(LedgerEntry)
-        .where(LedgerEntry.subject == exercise.id, LedgerEntry.kind.in_(LEDGER_KINDS.values()))
+        .where(LedgerEntry.subject == exercise.id, LedgerEntry.kind.in_(kinds))
         .order_by(LedgerEntry.seq)
     )
     for row in rows:
+        if row.kind == AMENDED:
+            state.amendments.append(
+                {"ledger_seq": row.seq, "at": row.at.isoformat(), **row.payload}
+            )
+            continue
         act = PartnerAct.model_validate(row.payload["act"])
         if act.protocol_id != exercise.protocol_id:
             continue

@@ -6,11 +6,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..identity import PartnerAct, act_problem
-from ..store import Exercise, LedgerEntry, append, transaction
+from ..protocol import protocol_diff, protocol_id, short_id
+from ..store import Exercise, LedgerEntry, Run, Submission, append, transaction
 from . import _policy as policy
 from ._agreement import LEDGER_KINDS, Agreement, read_agreement
 from ._auth import Actor
-from ._errors import Conflict, Rejected
+from ._errors import BadRequest, Conflict, Rejected
 from ._exercises import ExerciseOps
 from ._ingest import CLOCK_SKEW, keyring_from_store
 
@@ -57,6 +58,64 @@ class GovernanceOps(ExerciseOps):
                 self.clock(),
             )
             return self._agreement(session, exercise).as_dict()
+
+    def amend(self, actor: Actor, exercise_id: str, protocol_yaml: str) -> dict[str, Any]:
+        """Replace a draft or open exercise's protocol by a new version, linked on the ledger.
+
+        The exercise goes back to draft: partners sign the new version before it reopens.
+        Current runs that the change makes incomparable (a changed or removed task or model,
+        changed generate settings) are kept but set aside, so the analysis never pools them
+        with runs of the new version. A change to the analysis plan or thresholds after any
+        submission is recorded as post hoc.
+
+        Raises:
+            BadRequest: When the new version renames the exercise or changes its partners.
+            Conflict: When the exercise is closed or published, or the protocol is unchanged.
+        """
+        with transaction(self.reads) as session:
+            view = self._view(session, self._exercise(session, exercise_id))
+        self.hide(actor, view)
+        self.check(actor, policy.manage_exercise(actor, view), "exercise.amend", exercise_id)
+        new = self._parse(protocol_yaml)
+        if new.name != exercise_id:
+            raise BadRequest(f"the amendment is named '{new.name}'; keep the name '{exercise_id}'")
+        if {p.id for p in new.partners} != set(view.partners):
+            raise BadRequest(
+                "an amendment keeps the partners "
+                f"({', '.join(sorted(view.partners))}); create a new exercise for others"
+            )
+        new_id = protocol_id(new)
+        with transaction(self.sessions) as session:
+            exercise = self._exercise(session, exercise_id)
+            if exercise.state not in ("draft", "open"):
+                raise Conflict(f"exercise '{exercise_id}' is {exercise.state}; amend it while open")
+            if new_id == exercise.protocol_id:
+                raise Conflict(f"the protocol is unchanged ({new_id}); nothing to amend")
+            diff = protocol_diff(self._parse(exercise.protocol_yaml), new)
+            submitted = session.scalars(
+                select(Submission.id).where(Submission.exercise_id == exercise_id).limit(1)
+            ).first()
+            marker = f"amendment:{short_id(new_id)}"
+            set_aside = 0
+            for run in session.scalars(
+                select(Run).where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+            ):
+                if diff.affects(run.task_id, run.model_id):
+                    run.superseded_by, run.superseded_at = marker, self.clock()
+                    set_aside += 1
+            payload = {
+                "previous": exercise.protocol_id,
+                "protocol_id": new_id,
+                **diff.as_dict(),
+                "post_hoc": bool(submitted) and diff.analysis_changed,
+                "runs_set_aside": set_aside,
+            }
+            exercise.protocol_id, exercise.protocol_yaml = new_id, protocol_yaml
+            exercise.state = "draft"
+            append(session, "protocol.amended", exercise_id, actor.member_id, payload, self.clock())
+        for key in [k for k in self.analysis_cache if k[0] == exercise_id]:
+            del self.analysis_cache[key]
+        return payload
 
     def agreement(self, actor: Actor, exercise_id: str) -> dict[str, Any]:
         """Who signed the exercise's protocol, and who approved or objected to publication."""

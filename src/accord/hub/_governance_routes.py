@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header
 
 from ..identity import PartnerAct
+from ._schemas import ExerciseIn
 from ._service import Hub
 
 API = "/api/v1"
@@ -12,13 +13,18 @@ Auth = Annotated[str | None, Header(alias="Authorization")]
 
 
 def governance_router(hub: Hub) -> APIRouter:
-    """`/exercises/{id}/acts` (record a signed act) and `/exercises/{id}/agreement`."""
+    """Signed acts, amendments and the agreement of an exercise."""
     router = APIRouter()
 
     @router.post(f"{API}/exercises/{{exercise_id}}/acts", status_code=201)
     def record_act(exercise_id: str, body: PartnerAct, authorization: Auth = None) -> Any:
         """Record a partner's signed sign-off, approval, objection or withdrawal."""
         return hub.record_act(hub.actor(authorization), exercise_id, body)
+
+    @router.post(f"{API}/exercises/{{exercise_id}}/amendments", status_code=201)
+    def amend(exercise_id: str, body: ExerciseIn, authorization: Auth = None) -> Any:
+        """Amend the protocol: a new version, linked on the ledger; partners sign it again."""
+        return hub.amend(hub.actor(authorization), exercise_id, body.protocol_yaml)
 
     @router.get(f"{API}/exercises/{{exercise_id}}/agreement")
     def agreement(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:

@@ -34,9 +34,10 @@ Auth = Annotated[str | None, Header(alias="Authorization")]
 def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
     """The ReportInputs of an exercise as `actor` may see it (after the results policy)."""
     from ..protocol import parse_protocol
-    from ..report import ReportInputs, RunProvenance
+    from ..report import AmendmentNote, ReportInputs, RunProvenance
 
     exercise, view = hub.exercise(actor, exercise_id)
+    state = hub.agreement(actor, exercise_id)
     results = hub.results(actor, exercise_id)
     insider = policy.see_samples(actor, view).allowed
     signed: dict[str, dict[str, Any]] = {}
@@ -97,7 +98,10 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
         published_at=exercise.published_at.isoformat() if exercise.published_at else None,
         ledger_head=results["ledger_head"],
         deviations=[f"{d['kind']}: {d['detail']}" for d in results["deviations"]],
-        agreement=agreement_acts(hub.agreement(actor, exercise_id)),
+        agreement=agreement_acts(state),
+        amendments=[
+            AmendmentNote.model_validate(_only(a, AmendmentNote)) for a in state["amendments"]
+        ],
     )
 
 
@@ -105,11 +109,12 @@ def agreement_acts(state: dict[str, Any]) -> "list[AgreementAct]":
     """Every partner act of an agreement (as `Hub.agreement` returns it), in ledger order."""
     from ..report import AgreementAct
 
-    fields = set(AgreementAct.model_fields)
-    return [
-        AgreementAct.model_validate({k: v for k, v in a.items() if k in fields})
-        for a in state["history"]
-    ]
+    return [AgreementAct.model_validate(_only(a, AgreementAct)) for a in state["history"]]
+
+
+def _only(row: dict[str, Any], model: type[Any]) -> dict[str, Any]:
+    """The keys of `row` that are fields of `model`."""
+    return {k: v for k, v in row.items() if k in model.model_fields}
 
 
 def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
@@ -187,7 +192,14 @@ def reports_router(hub: Hub) -> APIRouter:
         insider = policy.see_samples(actor, view).allowed
         acts = hub.agreement(actor, exercise_id)
         count = _submission_count(hub, exercise_id)
-        key = (exercise_id, count, len(acts["history"]), exercise.state, insider, format)
+        key = (
+            exercise_id,
+            count,
+            len(acts["history"]) + len(acts["amendments"]),
+            exercise.state,
+            insider,
+            format,
+        )
         body = cache.get(key)
         if body is None:
             from ..report import build_report, render

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, RunProvenance
+from ._model import AgreementAct, AmendmentNote, RunProvenance
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ReportInputs:
     hub_url: str | None = None
     deviations: Sequence[str] = field(default_factory=list)
     agreement: Sequence[AgreementAct] = field(default_factory=list)
+    amendments: Sequence[AmendmentNote] = field(default_factory=list)
 
 
 def from_run_dirs(

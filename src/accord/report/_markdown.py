@@ -78,6 +78,7 @@ def render_markdown(report: Report) -> str:
         f"- Deviations: {'; '.join(r.provenance.deviations) or 'none'}",
         "- Agreement: "
         + ("; ".join(a.sentence() for a in r.provenance.agreement) or "none recorded"),
+        *(f"- {a.sentence()}" for a in r.provenance.amendments),
         "",
         *_table(provenance_table(r.provenance.runs)),
         "## Appendix: the protocol",

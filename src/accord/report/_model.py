@@ -213,6 +213,36 @@ class AgreementAct(_Row):
         return f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, {where}){why}"
 
 
+class AmendmentNote(_Row):
+    """An amendment of the protocol on the hub's ledger."""
+
+    ledger_seq: int
+    at: str
+    previous: str
+    protocol_id: str
+    changes: dict[str, list[str]]
+    post_hoc: bool
+    runs_set_aside: int
+
+    def sentence(self) -> str:
+        """The amendment in words: versions, what changed, runs set aside, post hoc or not."""
+        changed = "; ".join(f"{s}: {', '.join(c)}" for s, c in self.changes.items())
+        text = (
+            f"Amended on {self.at} (ledger entry {self.ledger_seq}) from {self.previous} to "
+            f"{self.protocol_id}: {changed or 'no structural change'}."
+        )
+        if self.runs_set_aside:
+            text += (
+                f" {self.runs_set_aside} run(s) of the earlier version are kept but not pooled "
+                "with this version's (the change affects their comparability)."
+            )
+        if self.post_hoc:
+            text += (
+                " POST HOC: the analysis plan or thresholds changed after results were submitted."
+            )
+        return text
+
+
 class Provenance(_Row):
     """The runs, their bundles and the ledger head the results were read at."""
 
@@ -223,6 +253,9 @@ class Provenance(_Row):
     deviations: list[str]
     agreement: list[AgreementAct] = Field(
         default_factory=list, description="Partners' sign-offs and publication acts, in order."
+    )
+    amendments: list[AmendmentNote] = Field(
+        default_factory=list, description="Amendments of the protocol, in order."
     )
 
 
