@@ -5,8 +5,11 @@ from typing import Any
 
 import pytest
 import yaml
+from typer.testing import CliRunner
 
 from accord.bundle import build_bundle
+from accord.cli import app
+from accord.hub import create_app, serve_in_background
 from accord.identity import load_private_key
 from accord.protocol import load_protocol, protocol_diff
 from accord.run import plan_share, run_share
@@ -110,3 +113,25 @@ def test_amendment_flow_sets_aside_incomparable_runs_and_marks_post_hoc(
     link = next(e for e in entries if e["kind"] == "protocol.amended")
     assert link["payload"]["previous"] == v1_id
     assert world.call("a-admin", "GET", "/ledger/verify").json()["ok"] is True
+
+    # the command line shows the structural difference of a further amendment
+    data["disclosure"] = {"default": "samples"}
+    v3 = tmp_path / "p" / "protocol-v3.yaml"
+    v3.write_text(yaml.safe_dump(data, sort_keys=False))
+    with serve_in_background(create_app(world.hub)) as url:
+        shown = CliRunner(env={"COLUMNS": "200"}).invoke(
+            app,
+            [
+                "exercise",
+                "amend",
+                exercise,
+                str(v3),
+                "--hub",
+                url,
+                "--token",
+                world.tokens["a-admin"],
+            ],
+        )
+    assert shown.exit_code == 0, shown.output
+    assert "disclosure" in shown.stdout and "changed default" in shown.stdout
+    assert "post hoc" not in shown.output  # disclosure is not the analysis plan
