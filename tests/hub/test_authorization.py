@@ -129,6 +129,12 @@ def routes(
         ("open exercise", post(f"/exercises/{exercise}/open"), A_ADMINS, A_ADMINS),
         ("record inst-a's act", act, A_ADMINS, A_ADMINS),
         ("read agreement", get(f"/exercises/{exercise}/agreement"), INSIDERS, set(IDENTITIES)),
+        (  # the same protocol again: allowed callers get 409 (nothing to amend)
+            "amend exercise",
+            post(f"/exercises/{exercise}/amendments", {"protocol_yaml": bundles.protocol_yaml}),
+            A_ADMINS,
+            A_ADMINS,
+        ),
         ("read ledger", get("/ledger"), SIGNED_IN, SIGNED_IN),
         ("verify ledger", get("/ledger/verify"), SIGNED_IN, SIGNED_IN),
         ("read audit", get("/audit"), {"hub-admin", "a-admin"}, {"hub-admin", "a-admin"}),
