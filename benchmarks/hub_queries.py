@@ -151,6 +151,10 @@ def run_backend(
                 load_private_key(keys[partner].private_key),  # type: ignore[attr-defined]
             )
         exercise = api.post("/exercises", json={"protocol_yaml": protocol_yaml}).json()["id"]
+        signer = HubClient(url, admin.token)
+        for partner in ("inst-a", "inst-b"):  # every partner signs before the exercise opens
+            key = load_private_key(keys[partner].private_key)  # type: ignore[attr-defined]
+            signer.record_act(exercise, signer.sign_act(exercise, key, partner))
         api.post(f"/exercises/{exercise}/open").raise_for_status()
         for partner, path in bundle_files.items():
             with path.open("rb") as stream:

@@ -11,7 +11,14 @@ from fastapi.testclient import TestClient
 
 from accord.bundle import build_bundle
 from accord.hub import Hub, create_app, open_hub
-from accord.identity import PublicKeyRecord, load_private_key, prove_possession, write_key_pair
+from accord.identity import (
+    ActKind,
+    PublicKeyRecord,
+    load_private_key,
+    prove_possession,
+    sign_act,
+    write_key_pair,
+)
 from accord.protocol import load_protocol
 from accord.run import plan_share, run_share
 from tests.conftest import BACKENDS, example_data
@@ -181,3 +188,24 @@ def register_key(world: World, who: str, record: PublicKeyRecord, private: Any) 
     """Register a key as `who`, proving possession with `private`."""
     body = key_body(world, who, record, private)
     return world.call(who, "POST", f"/institutes/{record.partner}/keys", json=body)
+
+
+def agree(
+    world: World,
+    exercise: str,
+    private_keys: dict[str, Path],
+    act: ActKind = "sign-off",
+    reason: str | None = None,
+) -> Any:
+    """Each partner in `private_keys` signs `act` on the exercise's protocol; the hub admin
+    relays the signed acts. Returns the agreement after the last one."""
+    protocol_id = world.call("hub-admin", "GET", f"/exercises/{exercise}").json()["protocol_id"]
+    state = None
+    for partner, key in sorted(private_keys.items()):
+        signed = sign_act(load_private_key(key), act, protocol_id, partner, world.clock.now, reason)
+        response = world.call(
+            "hub-admin", "POST", f"/exercises/{exercise}/acts", json=signed.model_dump(mode="json")
+        )
+        assert response.status_code == 201, response.text
+        state = response.json()
+    return state

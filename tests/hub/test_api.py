@@ -6,13 +6,14 @@ import pytest
 from sqlalchemy import text
 
 from accord.store import make_engine
-from tests.hub.conftest import BACKENDS, Bundles, build_world
+from tests.hub.conftest import BACKENDS, Bundles, agree, build_world
 
 
 def open_exercise(world, bundles: Bundles) -> str:  # type: ignore[no-untyped-def]
     exercise = world.call(
         "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/open").status_code == 200
     return str(exercise)
 
@@ -39,6 +40,7 @@ def test_exercise_lifecycle_submissions_and_results(
     exercise = created.json()["id"]
     assert created.json()["state"] == "draft"
     assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 409  # not open yet
+    agree(world, exercise, bundles.private_keys)
     assert world.call("a-admin", "POST", f"/exercises/{exercise}/open").json()["state"] == "open"
 
     first = submit(world, "a-evaluator", exercise, bundles.a)
@@ -82,6 +84,8 @@ def test_exercise_lifecycle_submissions_and_results(
     assert len(everything) == total
 
     for verb, state in (("close", "closed"), ("publish", "published")):
+        if verb == "publish":
+            agree(world, exercise, bundles.private_keys, "approve")
         assert (
             world.call("a-admin", "POST", f"/exercises/{exercise}/{verb}").json()["state"] == state
         )

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from accord.identity import public_record
+from accord.identity import load_private_key, public_record, sign_act
 from accord.store import AuditEvent, Submission
-from tests.hub.conftest import BACKENDS, Bundles, World, build_world, key_body
+from tests.hub.conftest import BACKENDS, Bundles, World, agree, build_world, key_body
 
 IDENTITIES = [
     "anonymous",
@@ -62,6 +62,13 @@ def routes(
                 f"/exercises/{exercise}/submissions",
                 files={"bundle": ("a.accord", stream)},
             )
+
+    def act(who: str):  # type: ignore[no-untyped-def]
+        pid = world.call("hub-admin", "GET", f"/exercises/{exercise}").json()["protocol_id"]
+        key = load_private_key(bundles.private_keys["inst-a"])
+        signed = sign_act(key, "withdraw", pid, "inst-a", world.clock.now)
+        body = signed.model_dump(mode="json")
+        return world.call(who, "POST", f"/exercises/{exercise}/acts", json=body)
 
     member = world.members["a-evaluator"]
     with world.hub.sessions() as session:
@@ -137,6 +144,14 @@ def routes(
             {"a-admin", "a-evaluator", "c-secondee", "b-evaluator"},
         ),
         ("open exercise", post(f"/exercises/{exercise}/open"), A_ADMINS, A_ADMINS),
+        ("record inst-a's act", act, A_ADMINS, A_ADMINS),
+        ("read agreement", get(f"/exercises/{exercise}/agreement"), INSIDERS, set(IDENTITIES)),
+        (  # the same protocol again: allowed callers get 409 (nothing to amend)
+            "amend exercise",
+            post(f"/exercises/{exercise}/amendments", {"protocol_yaml": bundles.protocol_yaml}),
+            A_ADMINS,
+            A_ADMINS,
+        ),
         ("read ledger", get("/ledger"), SIGNED_IN, SIGNED_IN),
         ("verify ledger", get("/ledger/verify"), SIGNED_IN, SIGNED_IN),
         ("read audit", get("/audit"), {"hub-admin", "a-admin"}, {"hub-admin", "a-admin"}),
@@ -159,6 +174,7 @@ def test_authorization_matrix(database: str, tmp_path: Path, bundles: Bundles) -
     exercise = world.call(
         "a-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)
     world.call("a-admin", "POST", f"/exercises/{exercise}/open")
     now = world.clock.now
     for who, ends in (
@@ -188,6 +204,7 @@ def test_authorization_matrix(database: str, tmp_path: Path, bundles: Bundles) -
             assert (
                 world.call("hub-admin", "POST", f"/exercises/{exercise}/close").status_code == 200
             )
+            agree(world, exercise, bundles.private_keys, "approve")
             assert (
                 world.call("hub-admin", "POST", f"/exercises/{exercise}/publish").status_code == 200
             )

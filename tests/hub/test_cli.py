@@ -91,6 +91,19 @@ def test_hub_from_the_command_line(tmp_path: Path, bundles: Bundles, monkeypatch
         created = runner.invoke(app, ["exercise", "create", str(protocol), "--json"])
         assert created.exit_code == 0, created.output
         exercise = json.loads(created.stdout)["id"]
+        unsigned = runner.invoke(app, ["exercise", "open", exercise])
+        assert unsigned.exit_code == 2 and "partner sign-offs" in unsigned.stderr
+        # inst-a signs online; inst-b signs offline and the admin relays its signature file
+        key_a, key_b = (str(bundles.private_keys[p]) for p in ("inst-a", "inst-b"))
+        signed = runner.invoke(app, ["exercise", "sign", exercise, "--key", key_a])
+        assert signed.exit_code == 0 and "inst-a" in signed.stdout, signed.output
+        sig = tmp_path / "inst-b.sig.json"
+        offline = runner.invoke(
+            app, ["protocol", "sign", str(protocol), "--key", key_b, "-o", str(sig)]
+        )
+        assert offline.exit_code == 0, offline.output
+        relayed = runner.invoke(app, ["exercise", "sign", exercise, "--file", str(sig), "--json"])
+        assert json.loads(relayed.stdout)["can_open"] is True, relayed.output
         assert runner.invoke(app, ["exercise", "open", exercise]).exit_code == 0
         listing = runner.invoke(app, ["exercise", "list", "--json"])
         assert json.loads(listing.stdout)[0]["state"] == "open"

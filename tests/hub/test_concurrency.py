@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from accord.hub import create_app, serve_in_background
-from tests.hub.conftest import BACKENDS, Bundles, build_world
+from tests.hub.conftest import BACKENDS, Bundles, agree, build_world
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -16,6 +16,7 @@ def test_concurrent_submissions(database: str, tmp_path: Path, bundles: Bundles)
     exercise = world.call(
         "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)
     world.call("hub-admin", "POST", f"/exercises/{exercise}/open")
     jobs = [("a-evaluator", bundles.a), ("b-evaluator", bundles.b)] * 4
 

@@ -13,7 +13,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from tests.hub.conftest import BACKENDS, Bundles, World, build_world
+from tests.hub.conftest import BACKENDS, Bundles, World, agree, build_world
 
 # Bounded in the suite; set ACCORD_SCHEMATHESIS_EXAMPLES for a deeper run by hand.
 EXAMPLES = int(os.environ.get("ACCORD_SCHEMATHESIS_EXAMPLES", "6"))
@@ -25,6 +25,7 @@ def served(database: str, tmp_path: Path, bundles: Bundles) -> World:
     exercise = world.call(
         "hub-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/open").status_code == 200
     with bundles.a.open("rb") as stream:
         submitted = world.call(

@@ -1,6 +1,7 @@
 """The demo exercise (runs, signed bundles, keyring, report) and a hub it was submitted to."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,11 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.hub import Hub, create_app, open_hub
+from accord.identity import (
+    ActKind,
+    load_private_key,
+    sign_act,
+)
 from tests.conftest import key_registration
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -60,7 +66,18 @@ class HubWorld:
     hub: Hub
     client: TestClient
     tokens: dict[str, str]
+    keys: Path
     exercise: str = "safeguards-demo"
+
+    def agree(self, act: ActKind) -> None:
+        """Both partners sign `act` on the exercise's protocol (the hub admin relays it)."""
+        pid = self.get("hub-admin", f"/exercises/{self.exercise}").json()["protocol_id"]
+        for partner in PARTNERS:
+            key = load_private_key(self.keys / f"{partner}.key")
+            signed = sign_act(key, act, pid, partner, datetime.now(UTC))
+            self.post(
+                "hub-admin", f"/exercises/{self.exercise}/acts", json=signed.model_dump(mode="json")
+            )
 
     def get(self, who: str, path: str, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
@@ -77,7 +94,9 @@ def build_hub(database: str, data_dir: Path, demo: Demo) -> HubWorld:
     """A hub where inst-a and inst-b submitted the demo bundles; inst-c is an outsider."""
     hub = open_hub(database, data_dir)
     _, admin = hub.bootstrap("hub", "Hub operators", "admin@hub.example")
-    world = HubWorld(hub, TestClient(create_app(hub)), {"hub-admin": admin.token})
+    world = HubWorld(
+        hub, TestClient(create_app(hub)), {"hub-admin": admin.token}, demo.root / "keys"
+    )
     for institute in (*PARTNERS, "inst-c"):
         world.post("hub-admin", "/institutes", json={"id": institute, "name": institute})
         member = world.post(
@@ -94,6 +113,7 @@ def build_hub(database: str, data_dir: Path, demo: Demo) -> HubWorld:
         )
         world.post("hub-admin", f"/institutes/{partner}/keys", json=body)
     world.post("hub-admin", "/exercises", json={"protocol_yaml": demo.protocol.read_text()})
+    world.agree("sign-off")
     world.post("hub-admin", f"/exercises/{world.exercise}/open")
     for partner, bundle in zip(PARTNERS, demo.bundles, strict=True):
         with bundle.open("rb") as stream:

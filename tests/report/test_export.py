@@ -190,6 +190,7 @@ def test_hub_export_follows_the_scores_policy(database: str, demo: Demo, tmp_pat
     assert any(r["answer"] for r in scores if r["task"] == "refusal")  # refusal: `samples`
     assert world.get("inst-a", path, params={"format": "xml"}).status_code == 422
     world.post("hub-admin", f"/exercises/{world.exercise}/close")
+    world.agree("approve")
     world.post("hub-admin", f"/exercises/{world.exercise}/publish")
     for who in ("inst-c", "anonymous"):  # per-sample data never beyond the partners
         assert world.get(who, path).status_code in (401, 403)

@@ -46,6 +46,7 @@ def test_report_route_follows_the_results_policy(database: str, demo: Demo, tmp_
     assert world.get("inst-a", "/exercises/no-such/report").status_code == 404
 
     world.post("hub-admin", f"/exercises/{world.exercise}/close")
+    world.agree("approve")
     world.post("hub-admin", f"/exercises/{world.exercise}/publish")
     public = world.get("inst-c", path, params={"format": "json"})
     assert public.status_code == 200, public.text

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from accord.cli import app
 from accord.hub import create_app, open_hub
-from accord.identity import write_key_pair
+from accord.identity import load_private_key, sign_act, write_key_pair
 from accord.run import read_manifest
 from tests.conftest import ProtocolFactory, key_registration
 
@@ -141,6 +141,13 @@ def _submit(directory: Path, protocol: Path, keys: Path, bundle: Path) -> Any:
     exercise = call(admin.token, "POST", "/exercises", json={"protocol_yaml": yaml_text})
     name = yaml.safe_load(yaml_text)["name"]
     assert exercise.status_code == 201, exercise.text
+    for partner in ("inst-a", "inst-b"):
+        key = load_private_key(keys / f"{partner}.key")
+        act = sign_act(key, "sign-off", exercise.json()["protocol_id"], partner, datetime.now(UTC))
+        signed = call(
+            admin.token, "POST", f"/exercises/{name}/acts", json=act.model_dump(mode="json")
+        )
+        assert signed.status_code == 201, signed.text
     call(admin.token, "POST", f"/exercises/{name}/open")
     with bundle.open("rb") as stream:
         return call(

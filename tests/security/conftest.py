@@ -14,7 +14,7 @@ from accord._util import canonical_json
 from accord.bundle._archive import write_archive
 from accord.identity import load_private_key, sign
 from accord.store import LedgerEntry
-from tests.hub.conftest import BACKENDS, Bundles, World, build_world
+from tests.hub.conftest import BACKENDS, Bundles, World, agree, build_world
 from tests.hub.conftest import bundles as bundles
 
 __all__ = ["BACKENDS", "Arena", "Bundles", "arena_for", "resigned"]
@@ -66,6 +66,7 @@ def arena_for(database: str, tmp_path: Path, bundles: Bundles) -> Arena:
     )
     assert created.status_code == 201, created.text
     exercise = created.json()["id"]
+    agree(world, exercise, bundles.private_keys)
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/open").status_code == 200
     return Arena(world, exercise, world.hub.counts())
 

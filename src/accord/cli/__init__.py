@@ -1,5 +1,6 @@
 """The `accord` command line."""
 
+from . import agreement
 from ._app import app
 from .analyze import analyze_command
 from .bundle import bundle_app
@@ -42,6 +43,14 @@ hub_app.command("webhooks")(webhooks_command)
 hub_app.command("whoami")(whoami_command)
 hub_app.command("secondments")(secondments_command)
 protocol_app.command("plan")(plan_command)
+protocol_app.command("sign")(agreement.sign_protocol_command)
+protocol_app.command("verify-signature")(agreement.verify_signature_command)
+exercise_app.command("sign")(agreement.sign_exercise_command)
+exercise_app.command("approve")(agreement.approve_command)
+exercise_app.command("object")(agreement.object_command)
+exercise_app.command("withdraw")(agreement.withdraw_command)
+exercise_app.command("agreement")(agreement.agreement_command)
+exercise_app.command("amend")(agreement.amend_command)
 
 
 def main() -> None:

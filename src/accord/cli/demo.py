@@ -158,9 +158,13 @@ def _hub_round(
             record = load_public_record(keys_dir / f"{pid}.pub.json")
             api.register_key(pid, record, load_private_key(keys_dir / f"{pid}.key"))
         api.call("POST", "/exercises", json={"protocol_yaml": protocol_yaml})
+        for pid in tokens:  # each partner signs the protocol id; the exercise opens after all
+            key = load_private_key(keys_dir / f"{pid}.key")
+            api.record_act(exercise, api.sign_act(exercise, key, pid))
         api.call("POST", f"/exercises/{exercise}/open")
         out.print(
-            f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): exercise {exercise} open",
+            f"\n[bold]Hub[/] at {url} (SQLite under {hub_dir}): every partner signed the "
+            f"protocol; exercise {exercise} open",
             highlight=False,
             soft_wrap=True,
         )

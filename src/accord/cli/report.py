@@ -33,7 +33,12 @@ def report_command(
         None, "--bundle", help="A partner's signed bundle of these runs (repeat); needs --keyring."
     ),
     keyring: Path | None = typer.Option(
-        None, "--keyring", help="The partners' keyring, to verify --bundle files."
+        None, "--keyring", help="The partners' keyring, to verify --bundle and --signature files."
+    ),
+    signatures: list[Path] = typer.Option(
+        None,
+        "--signature",
+        help="A partner's signed sign-off of the protocol (repeat); needs --keyring.",
     ),
     anonymise_models: bool = typer.Option(
         False, "--anonymise-models", help="Call the models Model A, B, ... throughout."
@@ -67,7 +72,7 @@ def report_command(
         raise InputError(f"-o {output}: use --pdf for PDF output")
     if pdf is not None and report_format(pdf) != "pdf":
         raise InputError(f"--pdf {pdf}: the file name must end in .pdf")
-    if exercise is not None and (run_dirs or protocol or bundles):
+    if exercise is not None and (run_dirs or protocol or bundles or signatures):
         raise InputError("give either --exercise or run directories with --protocol, not both")
     if exercise is None:
         if not run_dirs or protocol is None:
@@ -75,7 +80,7 @@ def report_command(
                 "give run directories and --protocol (or --exercise ID to read from a hub)"
             )
         with err.status("analysing the runs..."):
-            inputs = from_run_dirs(protocol, run_dirs, bundles or (), keyring)
+            inputs = from_run_dirs(protocol, run_dirs, bundles or (), keyring, signatures or ())
             report, labels = build_report(inputs, anonymise_models=anonymise_models, title=title)
     else:
         from ..hub import HubClient, hub_settings

@@ -15,6 +15,7 @@ from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
 from ._errors import HubError
+from ._governance_routes import governance_router
 from ._limits import BodyLimit
 from ._queries import MAX_PAGE
 from ._reports import reports_router
@@ -289,6 +290,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(reports_router(hub))
     app.include_router(workplace_router(hub))
     app.include_router(webhook_router(hub))
+    app.include_router(governance_router(hub))
     from .ui import install_ui
 
     install_ui(app)

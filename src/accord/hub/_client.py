@@ -2,6 +2,7 @@
 
 import os
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -9,7 +10,14 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import InputError, OperationError
-from ..identity import PublicKeyRecord, key_id_of, prove_possession
+from ..identity import (
+    ActKind,
+    PartnerAct,
+    PublicKeyRecord,
+    key_id_of,
+    prove_possession,
+    sign_act,
+)
 
 CONFIG_FILE = Path(os.environ.get("ACCORD_CONFIG", Path.home() / ".config" / "accord" / "hub.toml"))
 
@@ -122,6 +130,22 @@ class HubClient:
             raise OperationError(
                 f"cannot download {path} from the hub at {self.url}: {ex}"
             ) from None
+
+    def sign_act(
+        self,
+        exercise: str,
+        private_key: Ed25519PrivateKey,
+        partner: str,
+        act: ActKind = "sign-off",
+        reason: str | None = None,
+    ) -> PartnerAct:
+        """Sign `act` over the exercise's protocol id (as the hub holds it) with `private_key`."""
+        protocol_id = self.call("GET", f"/exercises/{exercise}")["protocol_id"]
+        return sign_act(private_key, act, protocol_id, partner, datetime.now(UTC), reason)
+
+    def record_act(self, exercise: str, act: PartnerAct) -> Any:
+        """Send a partner's signed act; the hub's agreement on the exercise after it."""
+        return self.call("POST", f"/exercises/{exercise}/acts", json=act.model_dump(mode="json"))
 
     def close(self) -> None:
         """Close the connection pool."""

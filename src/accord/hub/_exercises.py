@@ -18,6 +18,7 @@ from ..store import (
     transaction,
 )
 from . import _policy as policy
+from ._agreement import check_transition, read_agreement
 from ._auth import Actor
 from ._base import HubBase
 from ._errors import BadRequest, Conflict, Rejected, Unauthenticated
@@ -108,6 +109,8 @@ class ExerciseOps(HubBase):
                     f"exercise '{exercise_id}' is under embargo until "
                     f"{exercise.embargo_until.date().isoformat()}"
                 )
+            quorum = self._parse(exercise.protocol_yaml).governance.quorum
+            check_transition(read_agreement(session, exercise, quorum), exercise_id, target)
             exercise.state = target
             if target == "published":
                 exercise.published_at = now

@@ -198,3 +198,19 @@ def see_audit(actor: Actor) -> Decision:
     if actor.hub_admin or actor.role == "institute-admin":
         return ALLOW
     return _deny("only administrators may read the audit log")
+
+
+def partner_act(actor: Actor, exercise: ExerciseView, partner: str) -> Decision:
+    """Recording a partner's signed act (sign-off, approval, objection, withdrawal).
+
+    An administrator of that partner, or a hub administrator relaying the partner's signed
+    file: the Ed25519 signature, not the token, is what shows the partner agreed.
+    """
+    denied = _scope(actor, WRITE)
+    if denied:
+        return denied
+    if partner not in exercise.partners:
+        return _deny(f"'{partner}' is not a partner of '{exercise.id}'")
+    if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id == partner):
+        return ALLOW
+    return _deny(f"only an administrator of '{partner}' (or of the hub) may record its acts")

@@ -19,7 +19,7 @@ from ._auth import Actor
 from ._service import Hub
 
 if TYPE_CHECKING:
-    from ..report import ExportData, ReportInputs
+    from ..report import AgreementAct, ExportData, ReportInputs
 
 API = "/api/v1"
 CACHE_SIZE = 64
@@ -34,9 +34,10 @@ Auth = Annotated[str | None, Header(alias="Authorization")]
 def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
     """The ReportInputs of an exercise as `actor` may see it (after the results policy)."""
     from ..protocol import parse_protocol
-    from ..report import ReportInputs, RunProvenance
+    from ..report import AmendmentNote, ReportInputs, RunProvenance
 
     exercise, view = hub.exercise(actor, exercise_id)
+    state = hub.agreement(actor, exercise_id)
     results = hub.results(actor, exercise_id)
     insider = policy.see_samples(actor, view).allowed
     signed: dict[str, dict[str, Any]] = {}
@@ -97,7 +98,23 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
         published_at=exercise.published_at.isoformat() if exercise.published_at else None,
         ledger_head=results["ledger_head"],
         deviations=[f"{d['kind']}: {d['detail']}" for d in results["deviations"]],
+        agreement=agreement_acts(state),
+        amendments=[
+            AmendmentNote.model_validate(_only(a, AmendmentNote)) for a in state["amendments"]
+        ],
     )
+
+
+def agreement_acts(state: dict[str, Any]) -> "list[AgreementAct]":
+    """Every partner act of an agreement (as `Hub.agreement` returns it), in ledger order."""
+    from ..report import AgreementAct
+
+    return [AgreementAct.model_validate(_only(a, AgreementAct)) for a in state["history"]]
+
+
+def _only(row: dict[str, Any], model: type[Any]) -> dict[str, Any]:
+    """The keys of `row` that are fields of `model`."""
+    return {k: v for k, v in row.items() if k in model.model_fields}
 
 
 def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
@@ -173,7 +190,16 @@ def reports_router(hub: Hub) -> APIRouter:
         actor = hub.actor(authorization)
         exercise, view = hub.exercise(actor, exercise_id)
         insider = policy.see_samples(actor, view).allowed
-        key = (exercise_id, _submission_count(hub, exercise_id), exercise.state, insider, format)
+        acts = hub.agreement(actor, exercise_id)
+        count = _submission_count(hub, exercise_id)
+        key = (
+            exercise_id,
+            count,
+            len(acts["history"]) + len(acts["amendments"]),
+            exercise.state,
+            insider,
+            format,
+        )
         body = cache.get(key)
         if body is None:
             from ..report import build_report, render

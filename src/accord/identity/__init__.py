@@ -1,5 +1,15 @@
 """Identity: institutes' Ed25519 keys and the keyrings that say which keys to trust."""
 
+from ._acts import (
+    ActKind,
+    PartnerAct,
+    act_message,
+    act_problem,
+    read_act,
+    sign_act,
+    verify_act,
+    write_act,
+)
 from ._keyring import Keyring, KeyringEntry, read_keyring, write_keyring
 from ._keys import (
     ALGORITHM,
@@ -18,10 +28,14 @@ from ._proof import proof_valid, prove_possession, registration_message
 
 __all__ = [
     "ALGORITHM",
+    "ActKind",
     "KeyFiles",
     "Keyring",
     "KeyringEntry",
+    "PartnerAct",
     "PublicKeyRecord",
+    "act_message",
+    "act_problem",
     "check_record",
     "key_id_of",
     "load_private_key",
@@ -29,10 +43,14 @@ __all__ = [
     "proof_valid",
     "prove_possession",
     "public_record",
+    "read_act",
     "read_keyring",
     "registration_message",
     "sign",
+    "sign_act",
     "signature_valid",
+    "verify_act",
+    "write_act",
     "write_key_pair",
     "write_keyring",
 ]

@@ -1,5 +1,6 @@
 """Protocols: the versioned, content-hashed test plan that partners agree on."""
 
+from ._diff import ProtocolDiff, protocol_diff
 from ._hash import protocol_id, short_id
 from ._load import ProtocolError, ProtocolFile, ProtocolIssue, load_protocol, parse_protocol
 from ._share import ShareItem, partner_share, replications, require_partner
@@ -9,6 +10,7 @@ from ._spec import (
     Assignment,
     Disclosure,
     DisclosureLevel,
+    Governance,
     ModelSpec,
     Partner,
     Planning,
@@ -35,10 +37,12 @@ __all__ = [
     "Disclosure",
     "DisclosureLevel",
     "FileTaskRef",
+    "Governance",
     "ModelSpec",
     "Partner",
     "Planning",
     "Protocol",
+    "ProtocolDiff",
     "ProtocolError",
     "ProtocolFile",
     "ProtocolIssue",
@@ -56,6 +60,7 @@ __all__ = [
     "parse_task_ref",
     "parse_when",
     "partner_share",
+    "protocol_diff",
     "protocol_id",
     "protocol_template",
     "replications",

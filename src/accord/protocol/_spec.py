@@ -167,6 +167,17 @@ class Disclosure(_Strict):
         return self.tasks.get(task_id, self.default)
 
 
+class Governance(_Strict):
+    """How partners agree (see docs/governance.md)."""
+
+    quorum: int | None = Field(
+        default=None,
+        ge=1,
+        description="How many partners must sign the protocol before the exercise opens, and "
+        "approve before it is published. Default: every partner.",
+    )
+
+
 class Protocol(_Strict):
     """A versioned test plan that partners agree on (see docs/protocol.md)."""
 
@@ -182,6 +193,7 @@ class Protocol(_Strict):
     thresholds: list[Threshold] = Field(default_factory=list)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     embargo_until: date | None = None
+    governance: Governance = Field(default_factory=Governance)
     allow_trial_submissions: bool = Field(
         default=False,
         description="Accept bundles of trial runs made with `accord run --limit` on the hub.",

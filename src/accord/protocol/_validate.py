@@ -69,6 +69,15 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
     problems += _assignments(protocol)
     problems += _comparisons(protocol)
     problems += _thresholds(protocol)
+    quorum = protocol.governance.quorum
+    if quorum is not None and quorum > len(protocol.partners):
+        problems.append(
+            Problem(
+                ("governance", "quorum"),
+                f"quorum {quorum} exceeds the {len(protocol.partners)} partners; "
+                "lower it or omit it (every partner)",
+            )
+        )
     known_tasks = {t.id for t in protocol.tasks}
     for task_id in protocol.disclosure.tasks:
         if task_id not in known_tasks:

@@ -17,7 +17,9 @@ from ._inputs import ReportInputs, from_run_dirs
 from ._markdown import render_markdown
 from ._model import (
     REPORT_FORMAT,
+    AgreementAct,
     AgreementRow,
+    AmendmentNote,
     Chart,
     ComparisonRow,
     EstimateRow,
@@ -45,7 +47,9 @@ __all__ = [
     "REPORT_FORMAT",
     "TABLES",
     "TEXT_LEVELS",
+    "AgreementAct",
     "AgreementRow",
+    "AmendmentNote",
     "Chart",
     "ComparisonRow",
     "EstimateRow",

@@ -71,6 +71,8 @@ def build_report(
             ledger_head=inputs.ledger_head,
             runs=list(inputs.runs),
             deviations=list(inputs.deviations),
+            agreement=list(inputs.agreement),
+            amendments=list(inputs.amendments),
         ),
         protocol_yaml=inputs.protocol_yaml,
     )
@@ -216,6 +218,13 @@ def _caveats(
             "Grader agreement is computed only between scorers a task declares as graders of "
             f"the same construct (`graders:` in the protocol); not computed for: "
             f"{', '.join(undeclared)}."
+        )
+    post_hoc = [a.ledger_seq for a in inputs.amendments if a.post_hoc]
+    if post_hoc:
+        caveats.append(
+            "Post hoc: the analysis plan or thresholds were amended after results were "
+            f"submitted (ledger entries {', '.join(map(str, post_hoc))}); findings under them "
+            "are not pre-registered."
         )
     if inputs.deviations:
         caveats.append(

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import RunProvenance
+from ._model import AgreementAct, AmendmentNote, RunProvenance
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class ReportInputs:
     ledger_head: str | None = None
     hub_url: str | None = None
     deviations: Sequence[str] = field(default_factory=list)
+    agreement: Sequence[AgreementAct] = field(default_factory=list)
+    amendments: Sequence[AmendmentNote] = field(default_factory=list)
 
 
 def from_run_dirs(
@@ -37,6 +39,7 @@ def from_run_dirs(
     run_dirs: Sequence[Path],
     bundles: Sequence[Path] = (),
     keyring_file: Path | None = None,
+    signatures: Sequence[Path] = (),
 ) -> ReportInputs:
     """Analyse run directories as the protocol says, with each run's provenance.
 
@@ -45,10 +48,13 @@ def from_run_dirs(
         run_dirs: One run directory per partner.
         bundles: The partners' signed bundles of these runs (optional): verified against
             `keyring_file`, they add the bundle digest and signer key id to the provenance.
-        keyring_file: The partners' keyring; required with `bundles`.
+        keyring_file: The partners' keyring; required with `bundles` or `signatures`.
+        signatures: Partners' signed sign-offs of the protocol (`accord protocol sign`),
+            verified against `keyring_file` and cited in the report.
 
     Raises:
-        InputError: When a bundle is given without a keyring, or is not of one of the runs.
+        InputError: When a bundle or signature is given without a keyring, a bundle is not
+            of one of the runs, or a signature does not verify for this protocol.
     """
     from ..analysis import analyze, load_runs
     from ..protocol import load_protocol, protocol_id
@@ -85,7 +91,38 @@ def from_run_dirs(
         analysis=result.model_dump(mode="json"),
         runs=runs,
         source="run directories",
+        agreement=_signatures(signatures, keyring_file, pid),
     )
+
+
+def _signatures(
+    signatures: Sequence[Path], keyring_file: Path | None, pid: str
+) -> list[AgreementAct]:
+    """The partners' sign-offs from signature files, each verified for protocol `pid`."""
+    if not signatures:
+        return []
+    if keyring_file is None:
+        raise InputError("--signature needs --keyring: signatures are cited only once verified")
+    from ..identity import read_act, read_keyring, verify_act
+
+    keyring = read_keyring(keyring_file)
+    acts = []
+    for path in signatures:
+        act = read_act(path)
+        problem = verify_act(act, keyring, pid)
+        if problem:
+            raise InputError(f"signature {path} does not verify: {problem}")
+        acts.append(
+            AgreementAct(
+                partner=act.partner,
+                act=act.act,
+                protocol_id=act.protocol_id,
+                signed_at=act.signed_at.isoformat(),
+                key_id=act.key_id,
+                reason=act.reason,
+            )
+        )
+    return sorted(acts, key=lambda a: a.signed_at)
 
 
 def check_protocol(manifests: Mapping[str, Any], pid: str, protocol_file: Path) -> None:

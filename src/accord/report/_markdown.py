@@ -76,6 +76,9 @@ def render_markdown(report: Report) -> str:
         + (f" ({r.provenance.hub_url})" if r.provenance.hub_url else ""),
         f"- Ledger head: `{r.provenance.ledger_head or NOT_FROM_HUB}`",
         f"- Deviations: {'; '.join(r.provenance.deviations) or 'none'}",
+        "- Agreement: "
+        + ("; ".join(a.sentence() for a in r.provenance.agreement) or "none recorded"),
+        *(f"- {a.sentence()}" for a in r.provenance.amendments),
         "",
         *_table(provenance_table(r.provenance.runs)),
         "## Appendix: the protocol",

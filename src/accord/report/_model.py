@@ -182,6 +182,67 @@ class RunProvenance(_Row):
     completed_at: str | None
 
 
+class AgreementAct(_Row):
+    """A partner's signed act on the hub's ledger: who agreed to what, when."""
+
+    partner: str
+    act: Literal["sign-off", "approve", "object", "withdraw"]
+    protocol_id: str
+    signed_at: str
+    key_id: str
+    ledger_seq: int | None = Field(
+        default=None,
+        description="Its hub ledger entry; None for a signature file verified offline.",
+    )
+    reason: str | None = None
+
+    def sentence(self) -> str:
+        """The act in words, with its key and ledger entry."""
+        verb = {
+            "sign-off": "signed the protocol",
+            "approve": "approved publication",
+            "object": "objected to publication",
+            "withdraw": "withdrew its stance on publication",
+        }[self.act]
+        why = f": {self.reason}" if self.reason else ""
+        where = (
+            f"ledger entry {self.ledger_seq}"
+            if self.ledger_seq is not None
+            else "signature file verified with the keyring"
+        )
+        return f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, {where}){why}"
+
+
+class AmendmentNote(_Row):
+    """An amendment of the protocol on the hub's ledger."""
+
+    ledger_seq: int
+    at: str
+    previous: str
+    protocol_id: str
+    changes: dict[str, list[str]]
+    post_hoc: bool
+    runs_set_aside: int
+
+    def sentence(self) -> str:
+        """The amendment in words: versions, what changed, runs set aside, post hoc or not."""
+        changed = "; ".join(f"{s}: {', '.join(c)}" for s, c in self.changes.items())
+        text = (
+            f"Amended on {self.at} (ledger entry {self.ledger_seq}) from {self.previous} to "
+            f"{self.protocol_id}: {changed or 'no structural change'}."
+        )
+        if self.runs_set_aside:
+            text += (
+                f" {self.runs_set_aside} run(s) of the earlier version are kept but not pooled "
+                "with this version's (the change affects their comparability)."
+            )
+        if self.post_hoc:
+            text += (
+                " POST HOC: the analysis plan or thresholds changed after results were submitted."
+            )
+        return text
+
+
 class Provenance(_Row):
     """The runs, their bundles and the ledger head the results were read at."""
 
@@ -190,6 +251,12 @@ class Provenance(_Row):
     ledger_head: str | None
     runs: list[RunProvenance]
     deviations: list[str]
+    agreement: list[AgreementAct] = Field(
+        default_factory=list, description="Partners' sign-offs and publication acts, in order."
+    )
+    amendments: list[AmendmentNote] = Field(
+        default_factory=list, description="Amendments of the protocol, in order."
+    )
 
 
 class Methodology(_Row):

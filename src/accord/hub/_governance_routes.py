@@ -1,0 +1,34 @@
+"""Routes for agreement: partners' signed acts on an exercise, and where partners stand."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header
+
+from ..identity import PartnerAct
+from ._schemas import ExerciseIn
+from ._service import Hub
+
+API = "/api/v1"
+Auth = Annotated[str | None, Header(alias="Authorization")]
+
+
+def governance_router(hub: Hub) -> APIRouter:
+    """Signed acts, amendments and the agreement of an exercise."""
+    router = APIRouter()
+
+    @router.post(f"{API}/exercises/{{exercise_id}}/acts", status_code=201)
+    def record_act(exercise_id: str, body: PartnerAct, authorization: Auth = None) -> Any:
+        """Record a partner's signed sign-off, approval, objection or withdrawal."""
+        return hub.record_act(hub.actor(authorization), exercise_id, body)
+
+    @router.post(f"{API}/exercises/{{exercise_id}}/amendments", status_code=201)
+    def amend(exercise_id: str, body: ExerciseIn, authorization: Auth = None) -> Any:
+        """Amend the protocol: a new version, linked on the ledger; partners sign it again."""
+        return hub.amend(hub.actor(authorization), exercise_id, body.protocol_yaml)
+
+    @router.get(f"{API}/exercises/{{exercise_id}}/agreement")
+    def agreement(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+        """Who signed the protocol and who approved or objected to publication."""
+        return hub.agreement(hub.actor(authorization), exercise_id)
+
+    return router
