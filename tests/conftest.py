@@ -117,3 +117,16 @@ def key_registration(client: Any, token: str, keys_dir: Path, partner: str) -> d
             load_private_key(keys_dir / f"{partner}.key"), partner, challenge
         ),
     }
+
+
+def partners_agree(
+    api: Any, exercise: str, private_keys: dict[str, Path], act: str = "sign-off"
+) -> None:
+    """Every partner in `private_keys` signs `act` over the exercise's protocol.
+
+    `api` is an `accord.hub.HubClient` of a hub admin, who relays each partner's signed act.
+    """
+    from accord.identity import load_private_key
+
+    for partner, key in sorted(private_keys.items()):
+        api.record_act(exercise, api.sign_act(exercise, load_private_key(key), partner, act))

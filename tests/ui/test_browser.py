@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from accord.report import CHROMIUM_ARGS as ARGS
+from tests.hub.conftest import agree
 from tests.ui.conftest import Bundles, World, build_world
 from tests.ui.test_pages import PAGES, prepare
 
@@ -130,6 +131,7 @@ def test_an_exercise_from_creation_to_publication_in_the_browser(
     admin.get_by_label("Protocol file").set_input_files(str(good))
     admin.get_by_role("button", name="Create exercise").click()
     assert admin.locator("#state").inner_text() == "draft"
+    agree(world, "refusal-pilot", bundles.private_keys)  # partners sign (offline, relayed)
     admin.get_by_role("button", name="Open for submissions").click()
     assert admin.locator("#state").inner_text() == "open"
 
@@ -152,6 +154,7 @@ def test_an_exercise_from_creation_to_publication_in_the_browser(
     shot(admin, "exercise-390")
     admin.set_viewport_size({"width": 1280, "height": 900})
     admin.get_by_role("button", name="Close submissions").click()
+    agree(world, "refusal-pilot", bundles.private_keys, "approve")
     admin.get_by_role("button", name="Publish").click()
     assert admin.locator("#state").inner_text() == "published"
 

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from accord.store import AuditEvent
+from tests.hub.conftest import agree
 from tests.hub.test_authorization import A_ADMINS, A_MEMBERS, IDENTITIES
 from tests.hub.test_authorization import INSIDERS as API_INSIDERS
 from tests.hub.test_authorization import SIGNED_IN as API_SIGNED_IN
@@ -77,6 +78,7 @@ def prepare(world: World, bundles: Bundles) -> str:
     exercise = world.call(
         "a-admin", "POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml}
     ).json()["id"]
+    agree(world, exercise, bundles.private_keys)  # every partner signs before it opens
     world.call("a-admin", "POST", f"/exercises/{exercise}/open")
     with bundles.a.open("rb") as stream:
         sent = world.call(
@@ -108,6 +110,7 @@ def test_pages_per_role_follow_the_policy(database: str, tmp_path: Path, bundles
     for phase in ("before", "after"):
         if phase == "after":
             world.call("hub-admin", "POST", f"/exercises/{exercise}/close")
+            agree(world, exercise, bundles.private_keys, "approve")
             world.call("hub-admin", "POST", f"/exercises/{exercise}/publish")
         for name, path, marker, before, after in PAGES:
             allowed = before if phase == "before" else after
@@ -153,6 +156,9 @@ def test_an_exercise_through_the_forms(database: str, tmp_path: Path, bundles: B
     forged = created.headers["location"].replace("created+as+a+draft", "moved+to+evil.example")
     assert "evil.example" not in admin.get(forged).text
     assert "draft" in page.text and "0 of 3 runs submitted" in page.text
+    refused = post(admin, "/exercises/refusal-pilot/open")  # no partner has signed yet
+    assert refused.status_code == 409, refused.text
+    agree(world, "refusal-pilot", bundles.private_keys)
     assert post(admin, "/exercises/refusal-pilot/open").status_code == 303
 
     for who, bundle in (("a-evaluator", bundles.a), ("b-evaluator", bundles.b)):
@@ -187,6 +193,7 @@ def test_an_exercise_through_the_forms(database: str, tmp_path: Path, bundles: B
     assert download.content in (bundles.a.read_bytes(), bundles.b.read_bytes())
 
     assert post(admin, "/exercises/refusal-pilot/close").status_code == 303
+    agree(world, "refusal-pilot", bundles.private_keys, "approve")
     assert post(admin, "/exercises/refusal-pilot/publish").status_code == 303
     public = TestClient(world.client.app).get("/exercises/refusal-pilot").text
     assert "published" in public and 'id="chart-forest' in public
@@ -210,8 +217,10 @@ def test_publish_before_the_embargo_is_refused_with_the_date(
         follow_redirects=False,
     )
     assert created.status_code == 303, created.text
+    agree(world, "refusal-pilot", bundles.private_keys)
     post(admin, "/exercises/refusal-pilot/open")
     post(admin, "/exercises/refusal-pilot/close")
+    agree(world, "refusal-pilot", bundles.private_keys, "approve")
     page = admin.get("/exercises/refusal-pilot").text
     assert "refused until the embargo ends on 2999-01-01" in page
     refused = post(admin, "/exercises/refusal-pilot/publish")

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from accord.store import AuditEvent, UiSession
+from tests.hub.conftest import agree
 from tests.ui.conftest import (
     BACKENDS,
     Bundles,
@@ -152,6 +153,7 @@ def test_forms_without_the_csrf_token_are_refused(
         upload = client.post(path, files={"bundle": ("b", bundles.a.read_bytes())})
         assert upload.status_code == 403 and "CSRF" in upload.text
     assert world.hub.counts()["submissions"] == 0
+    agree(world, exercise, bundles.private_keys)
     ok = client.post(
         f"/exercises/{exercise}/open", data={"csrf": csrf_of(client)}, follow_redirects=False
     )

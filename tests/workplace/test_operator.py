@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.hub import HubClient, create_app, open_hub, serve_in_background
 from accord.identity import load_private_key
-from tests.conftest import new_database
+from tests.conftest import new_database, partners_agree
 from tests.workplace.conftest import BACKENDS, Bundles, Served
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -89,6 +89,7 @@ def test_backup_wipe_restore_serves_identical_results(
 ) -> None:
     admin = served.api("a-admin")
     exercise = admin.call("POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml})["id"]
+    partners_agree(served.api("hub-admin"), exercise, bundles.private_keys)
     admin.call("POST", f"/exercises/{exercise}/open")
     a = admin.submit(exercise, bundles.a)
     served.api("b-evaluator").submit(exercise, bundles.b)
@@ -223,6 +224,7 @@ def test_onboarding_from_a_protocol_then_the_demo_flow(
             assert api.call("GET", "/me")["role"] == "institute-admin"
             private = load_private_key(bundles.private_keys[partner])
             api.register_key(partner, bundles.keys[partner], private)
+        partners_agree(HubClient(url, admin.token), exercise, bundles.private_keys)
         HubClient(url, admin.token).call("POST", f"/exercises/{exercise}/open")
         for partner, bundle in zip(partners, (bundles.a, bundles.b), strict=True):
             HubClient(url, tokens[partner]).submit(exercise, bundle)

@@ -22,6 +22,7 @@ from accord.hub import (
     serve_in_background,
     webhook_signature,
 )
+from tests.conftest import partners_agree
 from tests.workplace.conftest import BACKENDS, Bundles, Served
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -86,6 +87,7 @@ def test_webhooks_survive_an_outage_and_a_restart(
     assert bad.status_code == 422
 
     exercise = admin.call("POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml})["id"]
+    partners_agree(served.api("hub-admin"), exercise, bundles.private_keys)
     admin.call("POST", f"/exercises/{exercise}/open")
     admin.submit(exercise, bundles.a)
 

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.run import file_digest
 from accord.store import SampleScore, transaction
+from tests.conftest import partners_agree
 from tests.workplace.conftest import BACKENDS, Bundles, Served, write_ring
 
 runner = CliRunner(env={"COLUMNS": "200"})
@@ -35,6 +36,7 @@ def open_exercise(served: Served, bundles: Bundles) -> str:
     exercise = str(
         api.call("POST", "/exercises", json={"protocol_yaml": bundles.protocol_yaml})["id"]
     )
+    partners_agree(served.api("hub-admin"), exercise, bundles.private_keys)
     api.call("POST", f"/exercises/{exercise}/open")
     return exercise
 
@@ -79,8 +81,9 @@ def test_status_matrix_of_a_half_finished_exercise(served: Served, bundles: Bund
     assert code == 0 and json.loads(output)["complete"] is True
 
     # Once published, the public sees the matrix but not who submitted which bundle.
-    for verb in ("close", "publish"):
-        served.api("a-admin").call("POST", f"/exercises/{exercise}/{verb}")
+    served.api("a-admin").call("POST", f"/exercises/{exercise}/close")
+    partners_agree(served.api("hub-admin"), exercise, bundles.private_keys, "approve")
+    served.api("a-admin").call("POST", f"/exercises/{exercise}/publish")
     public = served.api("c-evaluator").call("GET", f"/exercises/{exercise}/status")
     assert public["complete"] and all("submitter_id" not in c for c in public["cells"])
     assert all("bundle_sha256" not in c for c in public["cells"])

@@ -1,7 +1,7 @@
 """Agreement commands: offline `accord protocol sign` and hub `accord exercise sign` etc.
 
-`accord protocol sign|verify-signature` work offline; `accord exercise
-sign|approve|object|withdraw|agreement` talk to a hub.
+`accord protocol sign` and `accord protocol verify-signature` work offline; the
+`accord exercise` commands sign, approve, object, withdraw and agreement talk to a hub.
 
 Every act is signed here, on the partner's machine, with the institute's private key; the
 hub only verifies and records it. `import accord.cli` stays cheap: the identity and hub
