@@ -220,3 +220,38 @@ def test_every_exported_column_is_documented() -> None:
         section = text.split(f"### {name}\n", 1)[1].split("\n### ", 1)[0]
         documented = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
         assert documented == schema.names, name
+
+
+@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+def test_hub_export_holds_only_current_runs(database: str, demo: Demo, tmp_path: Path) -> None:
+    from accord.bundle import build_bundle
+    from accord.identity import load_private_key
+    from accord.protocol import load_protocol
+
+    world = build_hub(database, tmp_path / "data", demo)
+    path = f"/exercises/{world.exercise}/export"
+
+    def score_rows() -> list[dict[str, Any]]:
+        response = world.get("inst-a", path, params={"format": "parquet"})
+        assert response.status_code == 200, response.text
+        archive = zipfile.ZipFile(io.BytesIO(response.content))
+        rows: list[dict[str, Any]] = pq.read_table(
+            io.BytesIO(archive.read("scores.parquet"))
+        ).to_pylist()
+        return rows
+
+    before = score_rows()
+    again = build_bundle(  # the same run signed again later: it supersedes the first
+        demo.runs[0],
+        load_protocol(demo.protocol),
+        load_private_key(demo.root / "keys" / "inst-a.key"),
+        tmp_path / "again.accord",
+    ).path
+    with again.open("rb") as stream:
+        world.post(
+            "inst-a",
+            f"/exercises/{world.exercise}/submissions",
+            files={"bundle": (again.name, stream)},
+        )
+    after = score_rows()
+    assert len(after) == len(before) > 0  # superseded rows never reach an export

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from ..analysis import ScoreTable, analyze
@@ -243,20 +243,7 @@ class QueryOps(ExerciseOps):
         cached = self.analysis_cache.get(key)
         if cached is not None:
             return cached
-        rows = session.execute(
-            select(
-                Run.task_id,
-                Run.model_id,
-                Run.institute_id,
-                SampleScore.scorer,
-                SampleScore.sample_id,
-                SampleScore.epoch,
-                SampleScore.value,
-                SampleScore.cluster,
-            )
-            .join(Run, SampleScore.run_id == Run.id)
-            .where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
-        ).all()
+        rows = session.execute(current_scores(exercise_id)).all()
         if not rows:
             return {}
         columns = list(zip(*rows, strict=True))
@@ -283,3 +270,26 @@ class QueryOps(ExerciseOps):
 def _page(limit: int, offset: int) -> None:
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise BadRequest(f"limit must be 1..{MAX_PAGE} and offset >= 0")
+
+
+def current_scores(exercise_id: str, *extra: Any) -> Select[Any]:
+    """A query of the per-sample scores of an exercise's current (not superseded) runs.
+
+    Each row: task, model, partner, scorer, sample id, epoch, value, cluster, then `extra`
+    columns (e.g. `SampleScore.answer`).
+    """
+    return (
+        select(
+            Run.task_id,
+            Run.model_id,
+            Run.institute_id,
+            SampleScore.scorer,
+            SampleScore.sample_id,
+            SampleScore.epoch,
+            SampleScore.value,
+            SampleScore.cluster,
+            *extra,
+        )
+        .join(Run, SampleScore.run_id == Run.id)
+        .where(Run.exercise_id == exercise_id, Run.superseded_by.is_(None))
+    )

@@ -13,9 +13,10 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
-from ..store import Run, SampleScore, Submission, transaction
+from ..store import SampleScore, Submission, transaction
 from . import _policy as policy
 from ._auth import Actor
+from ._queries import current_scores
 from ._service import Hub
 
 if TYPE_CHECKING:
@@ -128,23 +129,8 @@ def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
     hub.check(actor, policy.see_samples(actor, view), "export.read", exercise_id)
     results = hub.results(actor, exercise_id)
     with transaction(hub.reads) as session:
-        rows = session.execute(
-            select(
-                Run.task_id,
-                Run.model_id,
-                Run.institute_id,
-                SampleScore.scorer,
-                SampleScore.sample_id,
-                SampleScore.epoch,
-                SampleScore.value,
-                SampleScore.cluster,
-                SampleScore.answer,
-                SampleScore.explanation,
-            )
-            .join(Run, SampleScore.run_id == Run.id)
-            .where(Run.exercise_id == exercise_id)
-            .order_by(SampleScore.id)
-        ).all()
+        extra = (SampleScore.answer, SampleScore.explanation)
+        rows = session.execute(current_scores(exercise_id, *extra).order_by(SampleScore.id)).all()
         manifests = {
             s.institute_id: RunManifest.model_validate(s.verification["run_manifest"])
             for s in session.scalars(
