@@ -31,8 +31,9 @@ def _notes(row: Row) -> list[str]:
             f"{level:.1%} interval adjusted for multiple comparisons ({row.get('correction')}): "
             f"[{float(low):.3f}, {float(high):.3f}]"
         )
-    if row.get("needed_n"):
-        notes.append(f"about {int(row['needed_n']):,} samples would decide this verdict")
+    needed = row.get("needed_n")
+    if needed and not any("would decide" in note for note in notes):
+        notes.append(f"about {int(needed):,} samples would decide this verdict")
     return list(dict.fromkeys(notes))
 
 
