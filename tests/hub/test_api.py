@@ -207,3 +207,26 @@ def _json(value: object) -> str:
     import json
 
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def test_an_operation_the_hub_cannot_do_is_503_not_a_500(tmp_path: Path) -> None:
+    """E.g. printing a PDF on a host without Chromium: the API and the pages say so with 503."""
+    from fastapi.testclient import TestClient
+
+    from accord._util import InputError, OperationError
+    from accord.hub import create_app, open_hub
+
+    app = create_app(open_hub(str(tmp_path / "hub.db"), tmp_path))
+
+    @app.get("/api/v1/probe/{kind}")
+    @app.get("/probe/{kind}")
+    def probe(kind: str) -> None:
+        raise (InputError if kind == "input" else OperationError)(f"{kind} failed here")
+
+    client = TestClient(app, raise_server_exceptions=False)
+    api = client.get("/api/v1/probe/operation")
+    assert api.status_code == 503 and api.json()["error"]["message"] == "operation failed here"
+    assert client.get("/api/v1/probe/input").status_code == 400
+    page = client.get("/probe/operation")
+    assert page.status_code == 503 and "Not available on this hub" in page.text
+    assert "operation failed here" in page.text

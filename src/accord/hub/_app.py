@@ -14,7 +14,7 @@ from .. import __version__
 from .._util import AccordError
 from ._auth import Actor
 from ._base import as_dict
-from ._errors import HubError
+from ._errors import HubError, http_status
 from ._governance_routes import governance_router
 from ._limits import BodyLimit
 from ._queries import MAX_PAGE
@@ -59,7 +59,7 @@ def create_app(hub: Hub) -> FastAPI:
 
     @app.exception_handler(AccordError)
     async def accord_error(_: Request, ex: AccordError) -> JSONResponse:
-        status = 400 if ex.exit_code == 2 else 500
+        status = http_status(ex)
         return JSONResponse({"error": {"status": status, "message": str(ex)}}, status)
 
     @app.exception_handler(RequestValidationError)

@@ -62,3 +62,15 @@ class TooManyRequests(HubError):
     """Too many failed attempts from one client; retry later."""
 
     status = 429
+
+
+def http_status(error: AccordError) -> int:
+    """The HTTP status of an error raised below the hub's routes.
+
+    A `HubError` carries its own; bad input (exit code 2) is 400; an operation the hub could not
+    carry out here (exit code 1, e.g. PDF printing without Chromium on the host) is 503, so a
+    500 always means a bug.
+    """
+    if isinstance(error, HubError):
+        return error.status
+    return 400 if error.exit_code == 2 else 503

@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..._util import AccordError
-from .._errors import HubError
+from .._errors import HubError, http_status
 from ._actions import actions_router
 from ._admin import admin_router
 from ._pages import pages_router
@@ -79,7 +79,7 @@ def _error_page(request: Request, ex: Exception) -> Response:
             f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in ex.errors()
         )
     elif isinstance(ex, AccordError):
-        status, message = (400 if ex.exit_code == 2 else 500), str(ex)
+        status, message = http_status(ex), str(ex)
     else:  # pragma: no cover - only the kinds above are registered
         status, message = 500, "internal error"
     try:
@@ -94,6 +94,7 @@ def _error_page(request: Request, ex: Exception) -> Response:
         403: "Not allowed",
         404: "Not found",
         429: "Too many attempts",
+        503: "Not available on this hub",
     }
     return page.render(
         "error.html.j2",
