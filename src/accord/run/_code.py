@@ -1,4 +1,4 @@
-"""The code of a task: the local files it imports or reads, or the registry package it comes from."""
+"""The code of a task: the local files it uses, or the registry package it comes from."""
 
 import ast
 from importlib.metadata import entry_points
