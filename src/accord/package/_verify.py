@@ -144,7 +144,10 @@ def _check_contents(opened: OpenedPackage, manifest: PackageManifest) -> list[st
     notes = []
     for task in loaded.protocol.tasks:
         recorded = manifest.tasks.get(task.id)
-        actual = task_code(loaded.base_dir, task)
+        try:
+            actual = task_code(loaded.base_dir, task)
+        except InputError as ex:
+            raise PackageError(f"the package is incomplete: {ex}") from None
         if recorded is None:
             raise PackageError(f"{MANIFEST_NAME} records no code for task '{task.id}'")
         if actual.kind == "files" and actual != recorded:

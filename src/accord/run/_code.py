@@ -1,6 +1,7 @@
 """The code of a task: the local files it uses, or the registry package it comes from."""
 
 import ast
+import os
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -124,7 +125,8 @@ def _imported(tree: ast.AST, module: Path, root: Path) -> list[Path]:
             candidates += _module_files(bases, parts)
             for alias in node.names:
                 candidates += _module_files(bases, [*parts, alias.name])
-    return [c for c in candidates if _inside(c, root)]
+    # Decided on the path as found, so that a link out of the directory is refused later.
+    return [c.resolve() for c in candidates if _inside(c, root)]
 
 
 def _module_files(bases: list[Path], parts: list[str]) -> list[Path]:
@@ -137,7 +139,7 @@ def _module_files(bases: list[Path], parts: list[str]) -> list[Path]:
                 files.append(package.with_suffix(".py"))
         if not parts:
             files.append(base / "__init__.py")
-    return [f.resolve() for f in files if f.is_file()]
+    return [f for f in files if f.is_file()]
 
 
 def _named_files(tree: ast.AST, module: Path, root: Path) -> set[Path]:
@@ -152,7 +154,7 @@ def _named_files(tree: ast.AST, module: Path, root: Path) -> set[Path]:
         for base in (module.parent, root):
             candidate = base / text
             try:
-                if candidate.is_file() and _inside(candidate.resolve(), root):
+                if candidate.is_file() and _inside(candidate.absolute(), root):
                     named.add(candidate.resolve())
             except OSError:
                 continue
@@ -160,7 +162,7 @@ def _named_files(tree: ast.AST, module: Path, root: Path) -> set[Path]:
 
 
 def _inside(path: Path, root: Path) -> bool:
-    return path.is_relative_to(root)
+    return os.path.normpath(path).startswith(str(root) + os.sep)
 
 
 def _digest(path: Path) -> str:
