@@ -76,7 +76,7 @@ def test_file_dropped_with_its_manifest_entry_is_found(
 
     rewrite_member(package, drop_template)
     # The files agree with the edited manifest, but the task's code no longer does.
-    with pytest.raises(PackageError, match="incomplete.*templates/\\*.txt"):
+    with pytest.raises(PackageError, match=r"incomplete.*templates/\*.txt"):
         verify_package(package, authors.keyring())
 
 
@@ -164,14 +164,12 @@ def test_oversized_members_are_refused(protocol_dir: Path, tmp_path: Path) -> No
 
 def test_files_pattern_matching_nothing_is_refused(protocol_dir: Path, tmp_path: Path) -> None:
     (protocol_dir / "templates" / "phrases.txt").unlink()
-    with pytest.raises(Exception, match="'templates/\\*.txt' matches no file"):
+    with pytest.raises(Exception, match=r"'templates/\*.txt' matches no file"):
         build_package(protocol_dir / "protocol.yaml", tmp_path / "p.accordpkg")
     assert not (tmp_path / "p.accordpkg").exists()
 
 
-def test_file_outside_the_protocol_directory_is_refused(
-    protocol_dir: Path, tmp_path: Path
-) -> None:
+def test_file_outside_the_protocol_directory_is_refused(protocol_dir: Path, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.py"
     outside.write_text("X = 1\n")
     task = protocol_dir / "refusal_task.py"
