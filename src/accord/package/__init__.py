@@ -12,7 +12,7 @@ from ._format import (
     PackageSignatures,
 )
 from ._unpack import CACHE_VARIABLE, default_cache, package_protocol, unpack_package
-from ._verify import VerifiedPackage, verify_package
+from ._verify import VerifiedPackage, packaged_protocol_text, verify_package
 
 __all__ = [
     "CACHE_VARIABLE",
@@ -33,6 +33,7 @@ __all__ = [
     "default_package_path",
     "open_package",
     "package_protocol",
+    "packaged_protocol_text",
     "sign_package",
     "unpack_package",
     "verify_package",

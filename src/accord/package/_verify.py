@@ -135,7 +135,7 @@ def _check_contents(opened: OpenedPackage, manifest: PackageManifest) -> list[st
     root = opened.directory / FILES_PREFIX.rstrip("/")
     if manifest.protocol not in manifest.files:
         raise PackageError(f"{MANIFEST_NAME} names protocol '{manifest.protocol}', not a file")
-    loaded = load_protocol(root / manifest.protocol)
+    loaded = load_protocol(root / manifest.protocol, resolve_tasks=False)
     if protocol_id(loaded.protocol) != manifest.protocol_id:
         raise PackageError(
             f"the packaged protocol has id {short_id(protocol_id(loaded.protocol))}, but "
@@ -203,3 +203,16 @@ def _check_signatures(
                 f"the package is not signed by '{partner}' (signed by: "
                 f"{', '.join(sorted(signed))}); ask them to run `accord package sign`"
             )
+
+
+def packaged_protocol_text(
+    path: Path, keyring: Keyring | None = None
+) -> tuple[str, VerifiedPackage]:
+    """The protocol document of a package, after verifying it (see `verify_package`).
+
+    Raises:
+        PackageError: When verification fails.
+    """
+    with read_verified(path, keyring) as (opened, verified):
+        member = opened.member(FILES_PREFIX + verified.manifest.protocol)
+        return member.read_text(encoding="utf-8"), verified
