@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,12 @@ def build(
     partner: str | None = PartnerOption,
     passphrase_env: str | None = PassphraseOption,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing package file."),
+    seal_to: Path | None = typer.Option(
+        None,
+        "--seal-to",
+        help="Keyring of the partners' keys: files of the tasks' `sealed:` patterns are "
+        "encrypted to every partner's key in it.",
+    ),
     json_output: bool = JsonFlag,
 ) -> None:
     """Pack a protocol with every local file its tasks import or read, and sign it.
@@ -65,12 +72,17 @@ def build(
 
     Example: `accord package build pilot/ -o pilot.accordpkg --key keys/inst-a.key`
     """
+    from ..identity import read_keyring
     from ..package import build_package, default_package_path
 
     protocol = protocol_dir / "protocol.yaml" if protocol_dir.is_dir() else protocol_dir
     signer = _signer(key, partner, passphrase_env) if key else None
     built = build_package(
-        protocol, output or default_package_path(protocol), signer=signer, overwrite=force
+        protocol,
+        output or default_package_path(protocol),
+        signer=signer,
+        seal_to=read_keyring(seal_to) if seal_to else None,
+        overwrite=force,
     )
     if json_output:
         print_json({"path": str(built.path), "digest": built.digest, **_data(built.manifest)})
@@ -133,19 +145,24 @@ def unpack(
         None, "--keyring", help="Also verify the signatures against this keyring."
     ),
     require: list[str] = RequireOption,
+    key: Path | None = typer.Option(
+        None, "--key", help="Your institute's private key, to open sealed data files."
+    ),
     json_output: bool = JsonFlag,
 ) -> None:
     """Verify a package and write its protocol and files into DIRECTORY.
 
     Nothing is written unless every digest (and, with --keyring, every signature) checks.
+    Sealed data files are written only when opened with --key.
 
     Example: `accord package unpack pilot.accordpkg pilot/ --keyring keyring.json`
     """
-    from ..identity import read_keyring
+    from ..identity import load_private_key, read_keyring
     from ..package import unpack_package
 
     ring = read_keyring(keyring) if keyring else None
-    verified = unpack_package(path, directory, ring, require=require)
+    private = load_private_key(key) if key else None
+    verified = unpack_package(path, directory, ring, require=require, key=private)
     _report(verified, f"unpacked into {directory}", json_output)
 
 
@@ -165,24 +182,34 @@ def show(path: Path = PackagePath, json_output: bool = JsonFlag) -> None:
     _report(verified, "files match their digests", False)
 
 
-def package_run_protocol(path: Path, keyring: Path | None) -> Path:
+def package_run_protocol(
+    path: Path, keyring: Path | None, key: Path | None, on_close: Callable[[Any], Any]
+) -> Path:
     """The protocol file to run: `path` itself, or a verified package's, from the cache.
 
+    Sealed data is opened with `key` into a private directory, removed by the callback
+    handed to `on_close` (the command's `ctx.call_on_close`).
+
     Raises:
-        InputError: When --keyring is given for a plain protocol file.
+        InputError: When --keyring or --key is given for a plain protocol file.
     """
     from .._util import InputError
     from ..package import PACKAGE_SUFFIX, package_protocol
 
     if not path.name.endswith(PACKAGE_SUFFIX):
-        if keyring is not None:
-            raise InputError("--keyring applies to a test package (*.accordpkg); drop it")
+        if keyring is not None or key is not None:
+            raise InputError("--keyring and --key apply to a test package (*.accordpkg)")
         return path
-    from ..identity import read_keyring
+    from ..identity import load_private_key, read_keyring
 
-    protocol, verified = package_protocol(path, read_keyring(keyring) if keyring else None)
-    _run_note(verified)
-    return protocol
+    prepared = package_protocol(
+        path,
+        read_keyring(keyring) if keyring else None,
+        key=load_private_key(key) if key else None,
+    )
+    on_close(prepared.close)
+    _run_note(prepared.verified)
+    return prepared.protocol
 
 
 def _run_note(verified: VerifiedPackage) -> None:

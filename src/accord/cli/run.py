@@ -55,6 +55,7 @@ class Executor(StrEnum):
 
 @run_app.command("share")
 def share(
+    ctx: typer.Context,
     protocol: Path = typer.Argument(
         ..., help="The protocol YAML file, or a test package (*.accordpkg).", show_default=False
     ),
@@ -105,6 +106,9 @@ def share(
     keyring: Path | None = typer.Option(
         None, "--keyring", help="With a package: also verify its signatures with this keyring."
     ),
+    key: Path | None = typer.Option(
+        None, "--key", help="With a package that seals data: your institute's private key."
+    ),
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
 
@@ -134,7 +138,7 @@ def share(
         )
     from .package import package_run_protocol
 
-    loaded = load_protocol(package_run_protocol(protocol, keyring))
+    loaded = load_protocol(package_run_protocol(protocol, keyring, key, ctx.call_on_close))
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
     plain_progress = chosen is None and not json_output and not sys.stderr.isatty()

@@ -10,8 +10,9 @@ from ._format import (
     PackageManifest,
     PackageSignature,
     PackageSignatures,
+    SealedFile,
 )
-from ._unpack import CACHE_VARIABLE, default_cache, package_protocol, unpack_package
+from ._unpack import CACHE_VARIABLE, PackageRun, default_cache, package_protocol, unpack_package
 from ._verify import VerifiedPackage, packaged_protocol_text, verify_package
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "PackageFile",
     "PackageLimits",
     "PackageManifest",
+    "PackageRun",
     "PackageSignature",
     "PackageSignatures",
+    "SealedFile",
     "Signer",
     "VerifiedPackage",
     "build_package",

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..bundle import ZIP_READ_ERRORS
 from ._errors import PackageError
-from ._format import FILES_PREFIX, MANIFEST_NAME, SIGNATURES_NAME
+from ._format import FILES_PREFIX, MANIFEST_NAME, SEALED_PREFIX, SIGNATURES_NAME
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 20
@@ -116,10 +116,10 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: PackageLimits) -> None:
         if info.flag_bits & 0x1:
             raise PackageError(f"member '{name}' is encrypted")
         small = name in (MANIFEST_NAME, SIGNATURES_NAME)
-        if not small and not name.startswith(FILES_PREFIX):
+        if not small and not name.startswith((FILES_PREFIX, SEALED_PREFIX)):
             raise PackageError(
                 f"unexpected member '{name}': a package holds only {MANIFEST_NAME}, "
-                f"{SIGNATURES_NAME} and {FILES_PREFIX}..."
+                f"{SIGNATURES_NAME}, {FILES_PREFIX}... and {SEALED_PREFIX}..."
             )
         limit = limits.max_document_bytes if small else limits.max_member_bytes
         if info.file_size > limit:

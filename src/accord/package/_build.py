@@ -1,31 +1,35 @@
 """Building a test package from a protocol directory, and co-signing one."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import canonical_json, sha256_hex
-from ..identity import key_id_of, sign
+from ..identity import Keyring, key_id_of, sign
 from ..protocol import FileTaskRef, load_protocol, parse_task_ref, protocol_id
 from ..run import task_code, task_files
-from ..run._code import relative_path
+from ..run._code import relative_path, sealed_paths
 from ._archive import PackageLimits, write_package_archive
 from ._errors import PackageError
 from ._format import (
     FILES_PREFIX,
     MANIFEST_NAME,
     PACKAGE_SUFFIX,
+    SEALED_PREFIX,
+    SEALED_SUFFIX,
     SIGNATURES_NAME,
     PackageFile,
     PackageManifest,
     PackageSignature,
     PackageSignatures,
+    SealedFile,
     manifest_bytes,
     package_digest,
     signing_message,
 )
+from ._sealed import seal, seal_recipients
 from ._verify import read_verified
 
 
@@ -53,10 +57,14 @@ def build_package(
     output: Path,
     *,
     signer: Signer | None = None,
+    seal_to: Keyring | None = None,
     overwrite: bool = False,
     limits: PackageLimits | None = None,
 ) -> BuiltPackage:
     """Pack a protocol with every local file its file tasks use; sign it if `signer` is given.
+
+    Files matched by a task's `sealed:` patterns are encrypted to every protocol partner's
+    key in `seal_to` (required then) and never stored in the clear.
 
     Raises:
         InputError: When the protocol is invalid, a task uses a file outside the protocol's
@@ -69,10 +77,13 @@ def build_package(
     root = loaded.base_dir
     protocol = loaded.protocol
     used = {loaded.path.resolve()}
+    sealed_by: dict[str, list[str]] = {}
     for task in protocol.tasks:
         ref = parse_task_ref(task.task, root)
         if isinstance(ref, FileTaskRef):
             used |= set(task_files(root, ref, task))
+            for path in sealed_paths(root, task.sealed):
+                sealed_by.setdefault(relative_path(root, path, task.id), []).append(task.id)
     contents: dict[str, bytes] = {}
     for path in sorted(used):
         name = relative_path(root, path, "(package)")
@@ -82,20 +93,21 @@ def build_package(
                 f"{limits.max_member_bytes}"
             )
         contents[name] = path.read_bytes()
+    sealed = _seal(contents, sealed_by, seal_to, [p.id for p in protocol.partners])
     manifest = PackageManifest(
         protocol=relative_path(root, loaded.path.resolve(), "(package)"),
         protocol_id=protocol_id(protocol),
         protocol_name=protocol.name,
-        files={
-            name: PackageFile(sha256="sha256:" + sha256_hex(data), size=len(data))
-            for name, data in contents.items()
-        },
+        files={name: _entry(data) for name, data in contents.items() if name not in sealed},
         tasks={task.id: task_code(root, task) for task in protocol.tasks},
+        sealed={name: entry for name, (entry, _) in sealed.items()},
     )
     raw = manifest_bytes(manifest)
     digest = package_digest(raw)
     signatures = [signature(digest, signer)] if signer else []
-    _write(output, raw, signatures, contents)
+    members = {FILES_PREFIX + n: d for n, d in contents.items() if n not in sealed}
+    members |= {SEALED_PREFIX + n + SEALED_SUFFIX: c for n, (_, c) in sealed.items()}
+    _write(output, raw, signatures, members)
     return BuiltPackage(output, digest, manifest, signatures)
 
 
@@ -115,13 +127,13 @@ def sign_package(
         if any(s.key_id == key_id for s in verified.signatures):
             raise PackageError(f"key {key_id} ({signer.partner}) has already signed {path}")
         signatures = [*verified.signatures, signature(verified.digest, signer)]
-        contents = {
-            name.removeprefix(FILES_PREFIX): opened.member(name).read_bytes()
+        members = {
+            name: opened.member(name).read_bytes()
             for name in opened.names
-            if name.startswith(FILES_PREFIX)
+            if name not in (MANIFEST_NAME, SIGNATURES_NAME)
         }
         raw = opened.member(MANIFEST_NAME).read_bytes()
-    _write(path, raw, signatures, contents)
+    _write(path, raw, signatures, members)
     return BuiltPackage(path, verified.digest, verified.manifest, signatures)
 
 
@@ -149,10 +161,44 @@ def _check_output(output: Path, overwrite: bool) -> None:
 
 
 def _write(
-    path: Path, raw: bytes, signatures: list[PackageSignature], contents: dict[str, bytes]
+    path: Path, raw: bytes, signatures: list[PackageSignature], members: dict[str, bytes]
 ) -> None:
     document = PackageSignatures(signatures=signatures).model_dump(mode="json")
-    members = [(MANIFEST_NAME, raw), (SIGNATURES_NAME, canonical_json(document))]
-    members += [(FILES_PREFIX + name, contents[name]) for name in sorted(contents)]
+    ordered = [(MANIFEST_NAME, raw), (SIGNATURES_NAME, canonical_json(document))]
+    ordered += [(name, members[name]) for name in sorted(members)]
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_package_archive(path, members)
+    write_package_archive(path, ordered)
+
+
+def _entry(data: bytes) -> PackageFile:
+    return PackageFile(sha256="sha256:" + sha256_hex(data), size=len(data))
+
+
+def _seal(
+    contents: dict[str, bytes],
+    sealed_by: dict[str, list[str]],
+    seal_to: Keyring | None,
+    partners: list[str],
+) -> dict[str, tuple[SealedFile, bytes]]:
+    """Each sealed file's manifest entry and ciphertext."""
+    if not sealed_by:
+        return {}
+    if seal_to is None:
+        raise PackageError(
+            f"tasks seal {', '.join(sorted(sealed_by))}; give the partners' keyring with "
+            "--seal-to so it is encrypted to their keys"
+        )
+    recipients = seal_recipients(seal_to, partners, datetime.now(UTC))
+    sealed = {}
+    for name, tasks in sorted(sealed_by.items()):
+        plain = contents[name]
+        cipher = seal(plain, recipients)
+        entry = SealedFile(
+            sha256="sha256:" + sha256_hex(plain),
+            size=len(plain),
+            ciphertext=_entry(cipher),
+            recipients=[r.key_id for r in recipients],
+            tasks=tasks,
+        )
+        sealed[name] = (entry, cipher)
+    return sealed

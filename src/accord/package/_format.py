@@ -13,6 +13,8 @@ PACKAGE_SUFFIX = ".accordpkg"
 MANIFEST_NAME = "package.json"
 SIGNATURES_NAME = "signatures.json"
 FILES_PREFIX = "files/"
+SEALED_PREFIX = "sealed/"
+SEALED_SUFFIX = ".age"
 _PURPOSE = "accord-package"
 
 
@@ -23,6 +25,18 @@ class PackageFile(BaseModel):
 
     sha256: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
     size: int = Field(ge=0)
+
+
+class SealedFile(BaseModel):
+    """A data file carried encrypted (age, to the partners' Ed25519 keys) under `sealed/`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sha256: str = Field(pattern=r"^sha256:[0-9a-f]{64}$", description="Of the plaintext.")
+    size: int = Field(ge=0, description="Of the plaintext.")
+    ciphertext: PackageFile = Field(description="Digest and size of the encrypted member.")
+    recipients: list[str] = Field(description="Key ids it is encrypted to.")
+    tasks: list[str] = Field(description="The tasks that read it.")
 
 
 class PackageManifest(BaseModel):
@@ -36,6 +50,9 @@ class PackageManifest(BaseModel):
     protocol_name: str
     files: dict[str, PackageFile] = Field(description="Relative POSIX path -> digest and size.")
     tasks: dict[str, TaskCode] = Field(description="Task id -> the code it runs.")
+    sealed: dict[str, SealedFile] = Field(
+        default_factory=dict, description="Relative POSIX path -> a sealed data file."
+    )
 
 
 class PackageSignature(BaseModel):

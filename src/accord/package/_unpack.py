@@ -2,16 +2,40 @@
 
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import InputError, sha256_hex
 from ..identity import Keyring
 from ._archive import OpenedPackage, PackageLimits
+from ._errors import PackageError
 from ._format import FILES_PREFIX, PackageManifest
-from ._verify import VerifiedPackage, read_verified
+from ._verify import VerifiedPackage, open_sealed, read_verified
 
 CACHE_VARIABLE = "ACCORD_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class PackageRun:
+    """A verified package ready to run: its protocol file in a private directory.
+
+    Attributes:
+        temporary: A private directory holding opened sealed data, to be removed (with
+            `close`) after the run; None when the run uses the cache.
+    """
+
+    protocol: Path
+    verified: VerifiedPackage
+    temporary: Path | None = None
+
+    def close(self) -> None:
+        """Remove the private directory of opened sealed data, if any."""
+        if self.temporary is not None:
+            shutil.rmtree(self.temporary, ignore_errors=True)
 
 
 def unpack_package(
@@ -20,12 +44,14 @@ def unpack_package(
     keyring: Keyring | None,
     *,
     require: Sequence[str] = (),
+    key: Ed25519PrivateKey | None = None,
     limits: PackageLimits | None = None,
 ) -> VerifiedPackage:
     """Verify a package, then write its files into `destination` (new or empty).
 
-    Nothing is written unless every check passes; the directory appears complete or not
-    at all.
+    Sealed files are opened with `key` (a partner's private key); without it they are left
+    out, and `notes` says so. Nothing is written unless every check passes; the directory
+    appears complete or not at all.
 
     Raises:
         PackageError: When verification fails.
@@ -34,7 +60,12 @@ def unpack_package(
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise InputError(f"{destination} exists and is not an empty directory; choose another")
     with read_verified(path, keyring, require=require, limits=limits) as (opened, verified):
-        _copy_files(opened, verified.manifest, destination)
+        _copy_files(opened, verified.manifest, destination, key)
+    if verified.manifest.sealed and key is None:
+        verified.notes.append(
+            f"sealed files left out ({', '.join(sorted(verified.manifest.sealed))}): "
+            "give your institute's key with --key to open them"
+        )
     return verified
 
 
@@ -43,27 +74,44 @@ def package_protocol(
     keyring: Keyring | None,
     *,
     require: Sequence[str] = (),
+    key: Ed25519PrivateKey | None = None,
     cache: Path | None = None,
     limits: PackageLimits | None = None,
-) -> tuple[Path, VerifiedPackage]:
+) -> PackageRun:
     """The protocol file of a package, in a private cache directory keyed by its digest.
 
     The package is verified; a cached copy is used only if every file in it still has
     its recorded digest and nothing else is there (byte-code caches are removed, so only
-    the verified sources can run). Otherwise the copy is rebuilt from the package.
+    the verified sources can run). Otherwise the copy is rebuilt from the package. A
+    package with sealed data is instead opened with `key` into a new private temporary
+    directory, which the caller removes after the run (`PackageRun.close`).
 
     Raises:
-        PackageError: When verification fails.
+        PackageError: When verification fails, or sealed data cannot be opened.
     """
     root = cache or default_cache()
     with read_verified(path, keyring, require=require, limits=limits) as (opened, verified):
+        if verified.manifest.sealed:
+            if key is None:
+                raise PackageError(
+                    f"the package seals {', '.join(sorted(verified.manifest.sealed))} to the "
+                    "partners' keys; give your institute's private key with --key"
+                )
+            temporary = Path(tempfile.mkdtemp(prefix="accord-sealed-"))
+            try:
+                _copy_files(opened, verified.manifest, temporary / "package", key)
+            except BaseException:
+                shutil.rmtree(temporary, ignore_errors=True)
+                raise
+            protocol = temporary / "package" / verified.manifest.protocol
+            return PackageRun(protocol, verified, temporary)
         directory = root / verified.digest.removeprefix("sha256:")
         if not _cache_intact(directory, verified.manifest):
             if directory.exists():
                 shutil.rmtree(directory)
             root.mkdir(parents=True, exist_ok=True, mode=0o700)
             _copy_files(opened, verified.manifest, directory)
-    return directory / verified.manifest.protocol, verified
+    return PackageRun(directory / verified.manifest.protocol, verified)
 
 
 def default_cache() -> Path:
@@ -72,15 +120,26 @@ def default_cache() -> Path:
     return (Path(base) if base else Path.home() / ".cache" / "accord") / "packages"
 
 
-def _copy_files(opened: OpenedPackage, manifest: PackageManifest, destination: Path) -> None:
+def _copy_files(
+    opened: OpenedPackage,
+    manifest: PackageManifest,
+    destination: Path,
+    key: Ed25519PrivateKey | None = None,
+) -> None:
     partial = destination.with_name(destination.name + ".partial")
     if partial.exists():
         shutil.rmtree(partial)
     partial.mkdir(parents=True, mode=0o700)
-    for name in manifest.files:
-        target = partial / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(opened.member(FILES_PREFIX + name), target)
+    try:
+        for name in manifest.files:
+            target = partial / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(opened.member(FILES_PREFIX + name), target)
+        if key is not None:
+            open_sealed(opened, manifest, key, partial)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
     if destination.exists():
         destination.rmdir()  # an empty directory, checked by the caller
     partial.replace(destination)

@@ -1,10 +1,12 @@
 """Verifying a test package: its files against their digests, its signatures against a keyring."""
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
 from .._util import InputError, invalid_fields, sha256_hex
@@ -16,6 +18,8 @@ from ._errors import PackageError
 from ._format import (
     FILES_PREFIX,
     MANIFEST_NAME,
+    SEALED_PREFIX,
+    SEALED_SUFFIX,
     SIGNATURES_NAME,
     PackageManifest,
     PackageSignature,
@@ -23,6 +27,7 @@ from ._format import (
     package_digest,
     signing_message,
 )
+from ._sealed import unseal
 
 
 @dataclass(frozen=True)
@@ -117,18 +122,53 @@ def _read_documents(
 
 
 def _check_files(opened: OpenedPackage, manifest: PackageManifest) -> None:
-    present = {n.removeprefix(FILES_PREFIX) for n in opened.names if n.startswith(FILES_PREFIX)}
-    for name in sorted(set(manifest.files) - present):
-        raise PackageError(f"file '{name}' is listed in {MANIFEST_NAME} but missing")
-    for name in sorted(present - set(manifest.files)):
-        raise PackageError(f"file '{name}' is in the archive but not listed in {MANIFEST_NAME}")
-    for name, expected in sorted(manifest.files.items()):
-        data = opened.member(FILES_PREFIX + name).read_bytes()
+    listed = {FILES_PREFIX + name: entry for name, entry in manifest.files.items()}
+    listed |= {
+        SEALED_PREFIX + name + SEALED_SUFFIX: entry.ciphertext
+        for name, entry in manifest.sealed.items()
+    }
+    present = set(opened.names) - {MANIFEST_NAME, SIGNATURES_NAME}
+    for member in sorted(set(listed) - present):
+        raise PackageError(f"file '{_plain(member)}' is listed in {MANIFEST_NAME} but missing")
+    for member in sorted(present - set(listed)):
+        raise PackageError(
+            f"file '{_plain(member)}' is in the archive but not listed in {MANIFEST_NAME}"
+        )
+    for member, expected in sorted(listed.items()):
+        name = _plain(member)
+        data = opened.member(member).read_bytes()
         if len(data) != expected.size or "sha256:" + sha256_hex(data) != expected.sha256:
             raise PackageError(
                 f"file '{name}' does not match its SHA-256 in {MANIFEST_NAME}: it was changed "
                 "after the package was built (or in transit); do not run it, ask its authors"
             )
+
+
+def _plain(member: str) -> str:
+    if member.startswith(SEALED_PREFIX):
+        return member.removeprefix(SEALED_PREFIX).removesuffix(SEALED_SUFFIX) + " (sealed)"
+    return member.removeprefix(FILES_PREFIX)
+
+
+def open_sealed(
+    opened: OpenedPackage, manifest: PackageManifest, key: Ed25519PrivateKey, directory: Path
+) -> None:
+    """Decrypt every sealed file of a verified package into `directory`, checking each.
+
+    Raises:
+        PackageError: When a file is not sealed to `key`, or its plaintext is not the one
+            the manifest records.
+    """
+    for name, entry in sorted(manifest.sealed.items()):
+        cipher = opened.member(SEALED_PREFIX + name + SEALED_SUFFIX).read_bytes()
+        plain = unseal(cipher, key, name)
+        if "sha256:" + sha256_hex(plain) != entry.sha256:
+            raise PackageError(f"sealed file '{name}' does not match its SHA-256 once opened")
+        target = directory / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(plain)
 
 
 def _check_contents(opened: OpenedPackage, manifest: PackageManifest) -> list[str]:
@@ -145,7 +185,8 @@ def _check_contents(opened: OpenedPackage, manifest: PackageManifest) -> list[st
     for task in loaded.protocol.tasks:
         recorded = manifest.tasks.get(task.id)
         try:
-            actual = task_code(loaded.base_dir, task)
+            sealed = {n: e.sha256 for n, e in manifest.sealed.items() if task.id in e.tasks}
+            actual = task_code(loaded.base_dir, task, sealed if manifest.sealed else None)
         except InputError as ex:
             raise PackageError(f"the package is incomplete: {ex}") from None
         if recorded is None:

@@ -96,7 +96,14 @@ class TaskSpec(_Strict):
         "reads that its code does not name literally; they join its code digest and package.",
     )
 
-    @field_validator("files")
+    sealed: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Glob patterns (relative to the protocol's directory) of data files that "
+        "a test package carries encrypted to the partners' keys, never in the clear.",
+    )
+
+    @field_validator("files", "sealed")
     @classmethod
     def _relative_patterns(cls, value: list[str]) -> list[str]:
         for pattern in value:

@@ -2,6 +2,7 @@
 
 import ast
 import os
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -36,8 +37,12 @@ class TaskCode(BaseModel):
     version: str | None = Field(default=None, description="Registry tasks: its version.")
 
 
-def task_code(base_dir: Path, task: TaskSpec) -> TaskCode:
+def task_code(base_dir: Path, task: TaskSpec, sealed: Mapping[str, str] | None = None) -> TaskCode:
     """The code of one protocol task (see `TaskCode`).
+
+    `sealed` gives the digests of the task's sealed files when they are not on disk (a
+    package verified without a partner's key): they are used instead of the `sealed:`
+    patterns.
 
     Raises:
         InputError: When a declared `files:` pattern matches nothing, or a used file lies
@@ -49,7 +54,9 @@ def task_code(base_dir: Path, task: TaskSpec) -> TaskCode:
         pin = {"distribution": distribution, "version": version}
         return TaskCode(kind="registry", digest=sha256_digest(pin), **pin)
     root = base_dir.resolve()
-    files = {relative_path(root, p, task.id): _digest(p) for p in task_files(root, ref, task)}
+    paths = task_files(root, ref, task, sealed=sealed is None)
+    files = {relative_path(root, p, task.id): _digest(p) for p in paths}
+    files.update(sealed or {})
     return TaskCode(kind="files", digest=sha256_digest({"files": files}), files=files)
 
 
@@ -61,7 +68,7 @@ def registry_distribution(package: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def task_files(root: Path, ref: FileTaskRef, task: TaskSpec) -> list[Path]:
+def task_files(root: Path, ref: FileTaskRef, task: TaskSpec, *, sealed: bool = True) -> list[Path]:
     """Every local file a file task uses, sorted.
 
     That is its module, the local modules it imports (transitively), the files its modules
@@ -80,7 +87,7 @@ def task_files(root: Path, ref: FileTaskRef, task: TaskSpec) -> list[Path]:
             continue  # the task's own import reports it when the task is created
         pending += _imported(tree, module, root)
         found |= _named_files(tree, module, root)
-    for pattern in task.files:
+    for pattern in [*task.files, *(task.sealed if sealed else [])]:
         matched = [p.resolve() for p in sorted(root.glob(pattern)) if p.is_file()]
         if not matched:
             raise InputError(
@@ -181,3 +188,8 @@ def plan_code(plan: "SharePlan") -> dict[str, TaskCode]:
         task_id: task_code(base_dir, protocol.task(task_id))
         for task_id in dict.fromkeys(run.task_id for run in plan.runs)
     }
+
+
+def sealed_paths(root: Path, patterns: list[str]) -> list[Path]:
+    """The files under `root` that `sealed:` patterns match (resolved, sorted)."""
+    return sorted({p.resolve() for pattern in patterns for p in root.glob(pattern) if p.is_file()})
