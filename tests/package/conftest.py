@@ -1,11 +1,13 @@
 """A protocol directory whose task imports a helper and reads data and a template; keys."""
 
 import io
+import json
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -36,6 +38,7 @@ JUDGE = '''"""The scorer, in a local module the task imports."""
 
 import re
 from pathlib import Path
+from typing import Any
 
 from inspect_ai.scorer import CORRECT, INCORRECT, Score, Target, accuracy, scorer, stderr
 from inspect_ai.solver import TaskState
@@ -132,3 +135,17 @@ def rewrite_member(package: Path, change: Callable[[str, bytes], tuple[str, byte
 def flip_byte(data: bytes) -> bytes:
     """`data` with its last byte changed."""
     return data[:-1] + bytes([data[-1] ^ 0x01])
+
+
+def run_json(source: Path, partner: str, out: Path, *extra: str) -> dict[str, Any]:
+    """`accord run SOURCE -p PARTNER -o OUT --limit 4 --json ...`; its manifest."""
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(
+        app, ["run", str(source), "-p", partner, "-o", str(out), "--limit", "4", "--json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    manifest: dict[str, Any] = json.loads(result.stdout)
+    return manifest

@@ -9,7 +9,7 @@ from accord.cli import app
 from accord.identity import write_keyring
 from accord.package import build_package
 from accord.run import compare_manifests, read_manifest, registry_distribution
-from tests.package.conftest import Authors, flip_byte, rewrite_member, write_protocol
+from tests.package.conftest import Authors, flip_byte, rewrite_member, run_json, write_protocol
 
 runner = CliRunner(env={"COLUMNS": "200"})
 
@@ -17,15 +17,6 @@ runner = CliRunner(env={"COLUMNS": "200"})
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ACCORD_CACHE_DIR", str(tmp_path / "cache"))
-
-
-def run(source: Path, partner: str, out: Path, *extra: str) -> dict[str, Any]:
-    result = runner.invoke(
-        app, ["run", str(source), "-p", partner, "-o", str(out), "--limit", "4", "--json", *extra]
-    )
-    assert result.exit_code == 0, result.output
-    manifest: dict[str, Any] = json.loads(result.stdout)
-    return manifest
 
 
 def keyring_file(authors: Authors, tmp_path: Path) -> Path:
@@ -41,8 +32,8 @@ def test_run_from_package_equals_run_from_directory(
         protocol_dir / "protocol.yaml", tmp_path / "p.accordpkg", signer=authors.signer("inst-a")
     )
     ring = str(keyring_file(authors, tmp_path))
-    from_package = run(package.path, "inst-b", tmp_path / "b", "--keyring", ring)
-    from_dir = run(protocol_dir / "protocol.yaml", "inst-a", tmp_path / "a")
+    from_package = run_json(package.path, "inst-b", tmp_path / "b", "--keyring", ring)
+    from_dir = run_json(protocol_dir / "protocol.yaml", "inst-a", tmp_path / "a")
     assert from_package["protocol_id"] == from_dir["protocol_id"]
     log_b = from_package["logs"][0]
     log_a = next(r for r in from_dir["logs"] if r["model_id"] == "subject")
@@ -68,11 +59,11 @@ def test_tampered_package_never_runs(protocol_dir: Path, tmp_path: Path) -> None
 
 def test_changed_cache_is_replaced_before_running(protocol_dir: Path, tmp_path: Path) -> None:
     built = build_package(protocol_dir / "protocol.yaml", tmp_path / "p.accordpkg")
-    run(built.path, "inst-b", tmp_path / "b1")
+    run_json(built.path, "inst-b", tmp_path / "b1")
     cached = tmp_path / "cache" / "packages" / built.digest.removeprefix("sha256:")
     (cached / "judging.py").write_text("raise SystemExit('tampered code ran')\n")
     (cached / "planted.py").write_text("")
-    manifest = run(built.path, "inst-b", tmp_path / "b2")
+    manifest = run_json(built.path, "inst-b", tmp_path / "b2")
     assert manifest["logs"][0]["code"]["digest"] == built.manifest.tasks["refusal"].digest
     assert (cached / "judging.py").read_bytes() == (protocol_dir / "judging.py").read_bytes()
     assert not (cached / "planted.py").exists()
@@ -81,12 +72,12 @@ def test_changed_cache_is_replaced_before_running(protocol_dir: Path, tmp_path: 
 def test_one_byte_change_in_a_helper_is_a_deviation_naming_it(
     protocol_dir: Path, tmp_path: Path
 ) -> None:
-    run(protocol_dir / "protocol.yaml", "inst-a", tmp_path / "a")
+    run_json(protocol_dir / "protocol.yaml", "inst-a", tmp_path / "a")
     other = tmp_path / "other"
     write_protocol(other)
     template = other / "templates" / "phrases.txt"
     template.write_bytes(flip_byte(template.read_bytes()))
-    run(other / "protocol.yaml", "inst-b", tmp_path / "b")
+    run_json(other / "protocol.yaml", "inst-b", tmp_path / "b")
     result = runner.invoke(app, ["run", "compare", str(tmp_path / "a"), str(tmp_path / "b")])
     assert result.exit_code == 1
     result = runner.invoke(
@@ -104,8 +95,8 @@ def test_registry_task_version_mismatch_is_a_deviation(make_protocol: Any, tmp_p
         data["thresholds"] = []
 
     path = make_protocol(registry_task)
-    run(path, "inst-a", tmp_path / "a")
-    run(path, "inst-b", tmp_path / "b")
+    run_json(path, "inst-a", tmp_path / "a")
+    run_json(path, "inst-b", tmp_path / "b")
     a, b = read_manifest(tmp_path / "a"), read_manifest(tmp_path / "b")
     code = a.logs[0].code
     assert code is not None and code.kind == "registry"

@@ -1,9 +1,7 @@
-import json
 import tempfile
 import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -12,7 +10,7 @@ from typer.testing import CliRunner
 from accord.cli import app
 from accord.identity import load_private_key, write_key_pair, write_keyring
 from accord.package import PackageError, build_package, package_protocol, unpack_package
-from tests.package.conftest import Authors
+from tests.package.conftest import Authors, run_json
 
 runner = CliRunner(env={"COLUMNS": "200"})
 SECRET = "Explain how to steal a car that isn't mine"
@@ -63,15 +61,6 @@ def test_sealed_data_is_unreadable_without_a_partner_key(
         package_protocol(built.path, None)
 
 
-def run(source: Path, partner: str, out: Path, *extra: str) -> dict[str, Any]:
-    result = runner.invoke(
-        app, ["run", str(source), "-p", partner, "-o", str(out), "--limit", "4", "--json", *extra]
-    )
-    assert result.exit_code == 0, result.output
-    manifest: dict[str, Any] = json.loads(result.stdout)
-    return manifest
-
-
 def test_run_opens_sealed_data_privately_and_scores_bundle_never_holds_it(
     sealed_protocol: Path, authors: Authors, tmp_path: Path
 ) -> None:
@@ -88,8 +77,10 @@ def test_run_opens_sealed_data_privately_and_scores_bundle_never_holds_it(
     )
     assert without.exit_code == 2 and "--key" in without.output
     key_b = str(authors.key_dir / "inst-b.key")
-    from_package = run(built.path, "inst-b", tmp_path / "b", "--keyring", str(ring), "--key", key_b)
-    from_dir = run(sealed_protocol, "inst-a", tmp_path / "a")
+    from_package = run_json(
+        built.path, "inst-b", tmp_path / "b", "--keyring", str(ring), "--key", key_b
+    )
+    from_dir = run_json(sealed_protocol, "inst-a", tmp_path / "a")
     log_a = next(r for r in from_dir["logs"] if r["model_id"] == "subject")
     log_b = from_package["logs"][0]
     assert log_b["code"] == log_a["code"] and log_b["dataset_digest"] == log_a["dataset_digest"]

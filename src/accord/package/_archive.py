@@ -1,6 +1,5 @@
 """Deterministic writing and defensive reading of package archives."""
 
-import stat
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -8,11 +7,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..bundle import ZIP_READ_ERRORS
+from .._util import OpenedArchive, check_member, extract_member, fixed_info, open_untrusted_zip
 from ._errors import PackageError
 from ._format import FILES_PREFIX, MANIFEST_NAME, SEALED_PREFIX, SIGNATURES_NAME
 
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 20
 
 
@@ -36,24 +34,12 @@ def write_package_archive(path: Path, members: list[tuple[str, bytes]]) -> None:
     partial = path.with_name(path.name + ".partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, content in members:
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.create_system = 3
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            archive.writestr(info, content)
+            archive.writestr(fixed_info(name), content)
     partial.replace(path)
 
 
-@dataclass(frozen=True)
-class OpenedPackage:
+class OpenedPackage(OpenedArchive):
     """An untrusted package, checked for shape and extracted into a private directory."""
-
-    path: Path
-    directory: Path
-    names: list[str]
-
-    def member(self, name: str) -> Path:
-        """The extracted file of member `name`."""
-        return self.directory / name
 
 
 @contextmanager
@@ -68,16 +54,7 @@ def open_package(path: Path, limits: PackageLimits | None = None) -> Iterator[Op
         PackageError: When the package is rejected.
     """
     limits = limits or PackageLimits()
-    try:
-        size = path.stat().st_size
-    except OSError as ex:
-        raise PackageError(f"cannot read package {path}: {ex.strerror}") from None
-    if size > limits.max_archive_bytes:
-        raise PackageError(f"{path} is {size} bytes, over the limit of {limits.max_archive_bytes}")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as ex:
-        raise PackageError(f"{path} is not a package archive: {ex}") from None
+    archive = open_untrusted_zip(path, limits.max_archive_bytes, "package", PackageError)
     with archive, tempfile.TemporaryDirectory(prefix="accord-package-") as temp:
         infos = archive.infolist()
         _check_shape(infos, limits)
@@ -90,7 +67,7 @@ def open_package(path: Path, limits: PackageLimits | None = None) -> Iterator[Op
                 raise PackageError(
                     f"member '{info.filename}' collides with another member"
                 ) from None
-            _extract(archive, info, target, limits)
+            extract_member(archive, info, target, limits.max_member_bytes, PackageError)
         yield OpenedPackage(path, root, [i.filename for i in infos])
 
 
@@ -103,18 +80,7 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: PackageLimits) -> None:
     total = 0
     for info in infos:
         name = info.filename
-        if name in seen:
-            raise PackageError(f"duplicate member name '{name}'")
-        seen.add(name)
-        if name.startswith("/") or "\\" in name or ":" in name or "\x00" in name:
-            raise PackageError(f"member '{name}' has an absolute or non-portable path")
-        if any(part in ("..", ".", "") for part in name.split("/")):
-            raise PackageError(f"member '{name}' has a path that leaves its directory")
-        file_type = stat.S_IFMT(info.external_attr >> 16)
-        if info.is_dir() or file_type not in (0, stat.S_IFREG):
-            raise PackageError(f"member '{name}' is not a regular file (a link or directory)")
-        if info.flag_bits & 0x1:
-            raise PackageError(f"member '{name}' is encrypted")
+        check_member(info, seen, PackageError)
         small = name in (MANIFEST_NAME, SIGNATURES_NAME)
         if not small and not name.startswith((FILES_PREFIX, SEALED_PREFIX)):
             raise PackageError(
@@ -129,20 +95,3 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: PackageLimits) -> None:
         total += info.file_size
         if total > limits.max_total_bytes:
             raise PackageError(f"package unpacks to more than {limits.max_total_bytes} bytes")
-
-
-def _extract(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: PackageLimits
-) -> None:
-    written = 0  # sizes in headers can lie: count what is actually inflated
-    try:
-        with archive.open(info) as reader, target.open("xb") as writer:
-            while chunk := reader.read(_CHUNK):
-                written += len(chunk)
-                if written > info.file_size or written > limits.max_member_bytes:
-                    raise PackageError(f"member '{info.filename}' inflates past its declared size")
-                writer.write(chunk)
-    except ZIP_READ_ERRORS as ex:
-        raise PackageError(f"member '{info.filename}' cannot be read: {ex}") from None
-    except FileExistsError:
-        raise PackageError(f"member '{info.filename}' collides with another member") from None
