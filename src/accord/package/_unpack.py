@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .._util import InputError, sha256_hex
+from .._util import InputError
 from ..identity import Keyring
 from ._archive import OpenedPackage, PackageLimits
 from ._errors import PackageError
@@ -80,9 +80,10 @@ def package_protocol(
 ) -> PackageRun:
     """The protocol file of a package, in a private cache directory keyed by its digest.
 
-    The package is verified; a cached copy is used only if every file in it still has
-    its recorded digest and nothing else is there (byte-code caches are removed, so only
-    the verified sources can run). Otherwise the copy is rebuilt from the package. A
+    The package is verified, and the directory is rewritten from its verified members
+    every time (re-copying is cheaper than re-hashing a copy left from an earlier run, and
+    leaves nothing else there, byte-code caches included, so only the verified sources
+    run). A
     package with sealed data is instead opened with `key` into a new private temporary
     directory, which the caller removes after the run (`PackageRun.close`).
 
@@ -106,11 +107,10 @@ def package_protocol(
             protocol = temporary / "package" / verified.manifest.protocol
             return PackageRun(protocol, verified, temporary)
         directory = root / verified.digest.removeprefix("sha256:")
-        if not _cache_intact(directory, verified.manifest):
-            if directory.exists():
-                shutil.rmtree(directory)
-            root.mkdir(parents=True, exist_ok=True, mode=0o700)
-            _copy_files(opened, verified.manifest, directory)
+        if directory.exists():
+            shutil.rmtree(directory)
+        root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _copy_files(opened, verified.manifest, directory)
     return PackageRun(directory / verified.manifest.protocol, verified)
 
 
@@ -143,22 +143,3 @@ def _copy_files(
     if destination.exists():
         destination.rmdir()  # an empty directory, checked by the caller
     partial.replace(destination)
-
-
-def _cache_intact(directory: Path, manifest: PackageManifest) -> bool:
-    if not directory.is_dir():
-        return False
-    for cached in list(directory.rglob("__pycache__")):
-        shutil.rmtree(cached)
-    present = {
-        p.relative_to(directory).as_posix()
-        for p in directory.rglob("*")
-        if p.is_file() or p.is_symlink()
-    }
-    if present != set(manifest.files):
-        return False
-    for name, expected in manifest.files.items():
-        target = directory / name
-        if target.is_symlink() or "sha256:" + sha256_hex(target.read_bytes()) != expected.sha256:
-            return False
-    return True
