@@ -98,6 +98,7 @@ def test_exercise_from_package(
                 assert exercise["package"]["digest"] == package.digest
                 name = exercise["id"]
                 _check_upload_guards(url, name, package.path, tokens["inst-b"], admin.token)
+                _check_bad_packages(http, protocol, package.path)
                 for partner in ("inst-a", "inst-b"):
                     key = str(authors.key_dir / f"{partner}.key")
                     signed = invoke("exercise", "sign", name, "--key", key, token=admin.token)
@@ -149,3 +150,17 @@ def _check_upload_guards(url: str, name: str, package: Path, evaluator: str, adm
     assert again.status_code == 409 and "never changes" in again.text
     info = httpx.get(f"{target}/info", headers={"Authorization": f"Bearer {evaluator}"})
     assert info.status_code == 200 and info.json()["signers"] == ["inst-a"]
+
+
+def _check_bad_packages(http: httpx.Client, protocol: Path, package: Path) -> None:
+    """A draft of another protocol: garbage and another protocol's package are 422, not 500."""
+    data = yaml.safe_load(protocol.read_text())
+    data["name"] = "other-pilot"
+    created = http.post("/exercises", json={"protocol_yaml": yaml.safe_dump(data)})
+    assert created.status_code == 201, created.text
+    target = "/exercises/other-pilot/package"
+    garbage = http.put(target, content=b"not a zip at all")
+    assert garbage.status_code == 422 and "not a package archive" in garbage.text
+    wrong = http.put(target, content=package.read_bytes())
+    assert wrong.status_code == 422 and "build the package from the exercise" in wrong.text
+    assert http.get(target).status_code == 404
