@@ -45,7 +45,11 @@ def test_changed_dataset_is_found(make_protocol: ProtocolFactory, tmp_path: Path
     report = json.loads(result.stdout)
     assert report["comparable"] is False
     fields = [(d["run"], d["field"]) for d in report["differences"] if d["breaks_comparability"]]
-    assert fields == [("refusal x subject", "dataset_digest")]  # same protocol id, other data
+    # Same protocol id, other data: the digest of what ran, and the changed file by name.
+    assert fields == [
+        ("refusal x subject", "dataset_digest"),
+        ("refusal x subject", "code.files[refusal_data.jsonl]"),
+    ]
 
 
 def test_changed_generate_config_is_found(make_protocol: ProtocolFactory, tmp_path: Path) -> None:

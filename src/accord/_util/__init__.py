@@ -9,18 +9,32 @@ from ._secrets import (
     find_secrets,
     might_contain_secret,
 )
+from ._zipsafe import (
+    ZIP_READ_ERRORS,
+    OpenedArchive,
+    check_member,
+    extract_member,
+    fixed_info,
+    open_untrusted_zip,
+)
 
 __all__ = [
+    "ZIP_READ_ERRORS",
     "AccordError",
     "CanaryMatcher",
     "InputError",
+    "OpenedArchive",
     "OperationError",
     "SecretFinding",
     "canary_matcher",
     "canonical_json",
+    "check_member",
+    "extract_member",
     "find_secrets",
+    "fixed_info",
     "invalid_fields",
     "might_contain_secret",
+    "open_untrusted_zip",
     "sha256_digest",
     "sha256_hex",
 ]

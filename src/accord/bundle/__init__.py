@@ -1,6 +1,7 @@
 """Bundles: a partner's results, redacted per the protocol, packed and signed."""
 
-from ._archive import ZIP_READ_ERRORS, BundleLimits, OpenedBundle, open_bundle, read_member
+from .._util import ZIP_READ_ERRORS
+from ._archive import BundleLimits, OpenedBundle, open_bundle, read_member
 from ._build import BuiltBundle, build_bundle, default_bundle_path
 from ._errors import BundleError
 from ._format import (

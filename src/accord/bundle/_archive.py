@@ -1,19 +1,24 @@
 """The archive layer: deterministic writing, and defensive reading of untrusted bundles."""
 
 import shutil
-import stat
 import tempfile
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .._util import (
+    ZIP_READ_ERRORS,
+    OpenedArchive,
+    check_member,
+    extract_member,
+    fixed_info,
+    open_untrusted_zip,
+)
 from ._errors import BundleError
 from ._format import DOCUMENT_NAME, LOG_NAME, SIGNATURE_NAME
 
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 20
 
 
@@ -29,18 +34,6 @@ class BundleLimits:
     max_document_bytes: int = 64 << 20  # bundle.json and signature
 
 
-# What reading a damaged or hostile zip member can raise, besides our own checks.
-ZIP_READ_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    OSError,
-    EOFError,
-    ValueError,
-    NotImplementedError,
-    RuntimeError,
-)
-
-
 def write_archive(path: Path, members: list[tuple[str, Path]]) -> None:
     """Write `members` (name, source file) to a deterministic zip at `path`.
 
@@ -49,26 +42,14 @@ def write_archive(path: Path, members: list[tuple[str, Path]]) -> None:
     """
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for name, source in members:
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_STORED
-            info.create_system = 3
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info = fixed_info(name)
             info.file_size = source.stat().st_size
             with source.open("rb") as reader, archive.open(info, "w", force_zip64=True) as writer:
                 shutil.copyfileobj(reader, writer, _CHUNK)
 
 
-@dataclass(frozen=True)
-class OpenedBundle:
+class OpenedBundle(OpenedArchive):
     """An untrusted bundle, checked for shape and extracted into a private directory."""
-
-    path: Path
-    directory: Path
-    names: list[str]
-
-    def member(self, name: str) -> Path:
-        """The extracted file of member `name`."""
-        return self.directory / name
 
 
 @contextmanager
@@ -84,23 +65,16 @@ def open_bundle(path: Path, limits: BundleLimits | None = None) -> Iterator[Open
         BundleError: When the bundle is rejected.
     """
     limits = limits or BundleLimits()
-    try:
-        size = path.stat().st_size
-    except OSError as ex:
-        raise BundleError(f"cannot read bundle {path}: {ex.strerror}") from None
-    if size > limits.max_archive_bytes:
-        raise BundleError(f"{path} is {size} bytes, over the limit of {limits.max_archive_bytes}")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as ex:
-        raise BundleError(f"{path} is not a bundle archive: {ex}") from None
+    archive = open_untrusted_zip(path, limits.max_archive_bytes, "bundle", BundleError)
     with archive, tempfile.TemporaryDirectory(prefix="accord-bundle-") as temp:
         infos = archive.infolist()
         _check_shape(infos, limits)
         root = Path(temp)
         (root / "logs").mkdir()
         for info in infos:
-            _extract(archive, info, root / info.filename, limits)
+            extract_member(
+                archive, info, root / info.filename, limits.max_member_bytes, BundleError
+            )
         yield OpenedBundle(path, root, [i.filename for i in infos])
 
 
@@ -113,18 +87,7 @@ def _check_shape(infos: list[zipfile.ZipInfo], limits: BundleLimits) -> None:
     total = 0
     for info in infos:
         name = info.filename
-        if name in seen:
-            raise BundleError(f"duplicate member name '{name}'")
-        seen.add(name)
-        if name.startswith("/") or "\\" in name or ":" in name:
-            raise BundleError(f"member '{name}' has an absolute or non-portable path")
-        if any(part in ("..", ".", "") for part in name.split("/")):
-            raise BundleError(f"member '{name}' has a path that leaves its directory")
-        file_type = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer set none
-        if info.is_dir() or file_type not in (0, stat.S_IFREG):
-            raise BundleError(f"member '{name}' is not a regular file (a link or directory)")
-        if info.flag_bits & 0x1:
-            raise BundleError(f"member '{name}' is encrypted")
+        check_member(info, seen, BundleError)
         if name not in (DOCUMENT_NAME, SIGNATURE_NAME) and not LOG_NAME.match(name):
             raise BundleError(
                 f"unexpected member '{name}': a bundle holds only bundle.json, signature "
@@ -148,22 +111,6 @@ def _check_size(info: zipfile.ZipInfo, limit: int, limits: BundleLimits) -> None
         raise BundleError(
             f"member '{info.filename}' has a suspicious compression ratio (a zip bomb?)"
         )
-
-
-def _extract(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: BundleLimits
-) -> None:
-    # Sizes in headers can lie: count what is actually inflated.
-    written = 0
-    try:
-        with archive.open(info) as reader, target.open("xb") as writer:
-            while chunk := reader.read(_CHUNK):
-                written += len(chunk)
-                if written > info.file_size or written > limits.max_member_bytes:
-                    raise BundleError(f"member '{info.filename}' inflates past its declared size")
-                writer.write(chunk)
-    except ZIP_READ_ERRORS as ex:
-        raise BundleError(f"member '{info.filename}' cannot be read: {ex}") from None
 
 
 def read_member(path: Path, name: str, limits: BundleLimits | None = None) -> bytes:

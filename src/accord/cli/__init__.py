@@ -11,6 +11,8 @@ from .hub import hub_app
 from .keys import keys_app
 from .ledger import ledger_app
 from .operator import admin_token_command, backup_command, onboard_command, restore_command
+from .package import package_app
+from .package_hub import attach_package_command
 from .people import secondments_command, whoami_command
 from .plan import plan_command
 from .protocol import protocol_app
@@ -35,6 +37,8 @@ app.command("scores")(scores_command)
 app.command("submissions")(submissions_command)
 app.command("audit")(audit_command)
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(package_app, name="package")
+exercise_app.command("package")(attach_package_command)
 hub_app.command("admin-token")(admin_token_command)
 hub_app.command("backup")(backup_command)
 hub_app.command("restore")(restore_command)

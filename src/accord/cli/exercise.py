@@ -19,16 +19,27 @@ exercise_app = typer.Typer(help="Create, list and move exercises on a hub.", no_
 
 @exercise_app.command("create")
 def create(
-    protocol: Path = typer.Argument(..., help="The protocol YAML file.", show_default=False),
+    protocol: Path = typer.Argument(
+        ..., help="The protocol YAML file, or a test package (*.accordpkg).", show_default=False
+    ),
     hub: str | None = HubOption,
     token: str | None = TokenOption,
     json_output: bool = JsonFlag,
 ) -> None:
-    """Create an exercise (a draft) from a protocol.
+    """Create an exercise (a draft) from a protocol, or from a test package.
+
+    From a package, the package is attached too: partners fetch it with
+    `accord fetch EXERCISE --package`, and runs of other code are flagged as deviations.
 
     Example: `accord exercise create protocol.yaml --hub http://127.0.0.1:8000`
     """
     from ..protocol import load_protocol
+
+    if protocol.name.endswith(".accordpkg"):
+        from .package_hub import create_from_package
+
+        _show(create_from_package(protocol, hub, token), json_output)
+        return
 
     load_protocol(protocol, resolve_tasks=False)  # fail here, with lines, before the hub does
     _show(

@@ -18,6 +18,11 @@ def fetch_command(
     hub: str | None = HubOption,
     token: str | None = TokenOption,
     json_output: bool = JsonFlag,
+    package: bool = typer.Option(
+        False,
+        "--package",
+        help="Instead: download the exercise's test package into DIR and verify it.",
+    ),
 ) -> None:
     """Download an exercise's current bundles, verify each offline, unpack their logs.
 
@@ -28,7 +33,15 @@ def fetch_command(
     with `accord analyze DIR/inst-a DIR/inst-b --protocol DIR/protocol.yaml`.
 
     Example: `accord fetch refusal-pilot -o fetched --keyring keyring.json --partner inst-b`
+
+    The test package: `accord fetch refusal-pilot --package -o fetched --keyring keyring.json`
     """
+    if package:
+        from .package_hub import fetch_package, print_fetched_package
+
+        result = fetch_package(hub, token, exercise, out_dir, keyring)
+        print_fetched_package(result, json_output)
+        return
     from ..hub import fetch_exercise
     from ..identity import read_keyring
 

@@ -55,7 +55,10 @@ class Executor(StrEnum):
 
 @run_app.command("share")
 def share(
-    protocol: Path = typer.Argument(..., help="The protocol YAML file.", show_default=False),
+    ctx: typer.Context,
+    protocol: Path = typer.Argument(
+        ..., help="The protocol YAML file, or a test package (*.accordpkg).", show_default=False
+    ),
     partner: str = typer.Option(..., "--partner", "-p", help="Your institute's partner id."),
     out_dir: Path | None = typer.Option(
         None, "--out", "-o", help="Run directory [default: runs/<protocol-short-id>/<partner>/]."
@@ -100,6 +103,12 @@ def share(
         "there (a killed shard resumes sample by sample) instead of sending logs back.",
     ),
     json_output: bool = JsonFlag,
+    keyring: Path | None = typer.Option(
+        None, "--keyring", help="With a package: also verify its signatures with this keyring."
+    ),
+    key: Path | None = typer.Option(
+        None, "--key", help="With a package that seals data: your institute's private key."
+    ),
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
 
@@ -109,6 +118,9 @@ def share(
     Example: `accord run protocol.yaml --partner inst-a --max-connections 8`
 
     On Ray: `accord run protocol.yaml -p inst-a --executor ray --workers 8 --max-connections 64`
+
+    From a test package: `accord run pilot.accordpkg -p inst-b --keyring keyring.json`
+    (verified, then run from a private cache keyed by the package digest).
     """
     from .._util import InputError, OperationError
     from ..protocol import load_protocol
@@ -124,7 +136,9 @@ def share(
             f"{', '.join(ray_given) or '--shared-dir'} only applies to --executor ray; "
             "add --executor ray or drop the option"
         )
-    loaded = load_protocol(protocol)
+    from .package import package_run_protocol
+
+    loaded = load_protocol(package_run_protocol(protocol, keyring, key, ctx.call_on_close))
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
     plain_progress = chosen is None and not json_output and not sys.stderr.isatty()

@@ -291,6 +291,9 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(workplace_router(hub))
     app.include_router(webhook_router(hub))
     app.include_router(governance_router(hub))
+    from ._package_routes import package_router
+
+    app.include_router(package_router(hub))
     from .ui import install_ui
 
     install_ui(app)

@@ -1,8 +1,8 @@
 """A bound on every request body the hub reads before its handler authorizes the caller.
 
 JSON bodies are parsed by the framework before a handler runs, so their size is capped here:
-a small bound for every route, a larger one for protocols. Bundle uploads are exempt: their
-route authorizes first and then streams the body under its own limit.
+a small bound for every route, a larger one for protocols. Bundle and package uploads are
+exempt: their routes authorize first and then stream the body under their own limits.
 """
 
 from typing import Any
@@ -17,7 +17,9 @@ PROTOCOL_BODY_LIMIT = 8 << 20  # a protocol of 1,000,000 characters, JSON-escape
 class BodyLimit:
     """ASGI middleware answering 413 for a body over its route's bound."""
 
-    def __init__(self, app: ASGIApp, exempt_suffix: str = "/submissions") -> None:
+    def __init__(
+        self, app: ASGIApp, exempt_suffix: str | tuple[str, ...] = ("/submissions", "/package")
+    ) -> None:
         self.app = app
         self.exempt_suffix = exempt_suffix
 

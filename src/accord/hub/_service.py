@@ -3,10 +3,11 @@
 from ._admin import AdminOps
 from ._bundles import WorkplaceOps
 from ._governance import GovernanceOps
+from ._packages import PackageOps
 from ._progress import ProgressOps
 from ._sessions import SessionOps
 from ._webhooks import WebhookOps
 
 
-class Hub(AdminOps, GovernanceOps, WorkplaceOps, ProgressOps, SessionOps, WebhookOps):
+class Hub(AdminOps, GovernanceOps, WorkplaceOps, ProgressOps, SessionOps, WebhookOps, PackageOps):
     """The hub's operations over one database and blob directory."""

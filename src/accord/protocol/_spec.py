@@ -89,6 +89,31 @@ class TaskSpec(_Strict):
         description="Scorers (metric names, e.g. judge_a, or scorer/key) that grade the same "
         "construct; grader agreement is computed between these only.",
     )
+    files: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Glob patterns (relative to the protocol's directory) of files the task "
+        "reads that its code does not name literally; they join its code digest and package.",
+    )
+
+    sealed: list[str] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Glob patterns (relative to the protocol's directory) of data files that "
+        "a test package carries encrypted to the partners' keys, never in the clear.",
+    )
+
+    @field_validator("files", "sealed")
+    @classmethod
+    def _relative_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            parts = pattern.replace("\\", "/").split("/")
+            if not pattern or pattern.startswith("/") or ".." in parts or ":" in pattern:
+                raise ValueError(
+                    f"files pattern '{pattern}' must be relative to the protocol's directory "
+                    "and stay inside it (no leading /, no '..')"
+                )
+        return value
 
     def shared_metadata_keys(self) -> set[str]:
         """Metadata keys that leave the institute even at level `scores`."""

@@ -1,5 +1,6 @@
 """Runs: plan a partner's share and execute it through Inspect, with full provenance."""
 
+from ._code import TaskCode, plan_code, registry_distribution, task_code, task_files
 from ._compare import Difference, RunComparison, compare_manifests, compare_runs
 from ._digest import dataset_digest, file_digest, normalise_input
 from ._environment import Environment, capture_environment
@@ -21,6 +22,7 @@ __all__ = [
     "RunOptions",
     "RunResult",
     "SharePlan",
+    "TaskCode",
     "capture_environment",
     "collect_logs",
     "compare_manifests",
@@ -30,9 +32,13 @@ __all__ = [
     "default_out_dir",
     "file_digest",
     "normalise_input",
+    "plan_code",
     "plan_share",
     "read_manifest",
+    "registry_distribution",
     "require_ray",
     "run_share",
     "run_share_ray",
+    "task_code",
+    "task_files",
 ]

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._code import TaskCode
 from ._manifest import LogRecord, RunManifest, read_manifest
 
 # Fields of a log record that must agree for two runs to be the same test.
@@ -70,8 +71,8 @@ class RunComparison:
 def compare_runs(dir_a: Path, dir_b: Path) -> RunComparison:
     """Compare two run directories written by `accord run`.
 
-    Two runs are the same test only if the protocol id, task version, dataset digest and
-    generate config agree (and the task, its args, the model and epochs).
+    Two runs are the same test only if the protocol id, task version, task code, dataset
+    digest and generate config agree (and the task, its args, the model and epochs).
 
     Raises:
         InputError: When either directory has no valid manifest.
@@ -109,6 +110,38 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
         va, vb = a.generate_config.get(key), b.generate_config.get(key)
         if va != vb:
             differences.append(Difference(run, f"generate_config.{key}", va, vb))
+    differences += _compare_code(run, a, b)
     if a.status != "success" or b.status != "success":
         differences.append(Difference(run, "status", a.status, b.status))
     return differences
+
+
+def _compare_code(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
+    """Differences of the tasks' code, naming the files or registry versions that differ.
+
+    A manifest without a code record (written by an older Accord) is noted, not a deviation.
+    """
+    if a.code is None or b.code is None:
+        if a.code is b.code:
+            return []
+        return [Difference(run, "code", _digest_of(a.code), _digest_of(b.code), False)]
+    if a.code.digest == b.code.digest:
+        return []
+    if a.code.kind != b.code.kind:
+        return [Difference(run, "code.kind", a.code.kind, b.code.kind)]
+    if a.code.kind == "registry":
+        return [
+            Difference(run, f"code.{name}", getattr(a.code, name), getattr(b.code, name))
+            for name in ("distribution", "version")
+            if getattr(a.code, name) != getattr(b.code, name)
+        ]
+    files_a, files_b = a.code.files, b.code.files
+    return [
+        Difference(run, f"code.files[{name}]", files_a.get(name), files_b.get(name))
+        for name in sorted(set(files_a) | set(files_b))
+        if files_a.get(name) != files_b.get(name)
+    ]
+
+
+def _digest_of(code: TaskCode | None) -> str | None:
+    return code.digest if code is not None else None

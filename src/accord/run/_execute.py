@@ -12,6 +12,7 @@ from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summarie
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from .._util import AccordError, InputError, OperationError
+from ._code import plan_code
 from ._digest import file_digest, log_dataset_digest
 from ._environment import capture_environment
 from ._manifest import (
@@ -105,6 +106,7 @@ def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]
         options=options,
         environment=capture_environment(plan.protocol_file.base_dir),
     )
+    code = plan_code(plan)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     write_manifest(plan.out_dir, manifest)
     try:
@@ -117,7 +119,7 @@ def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]
             "Fix the cause and re-run the same command to resume."
         ) from ex
     finally:
-        records = collect_logs(plan)
+        records = [r.model_copy(update={"code": code[r.task_id]}) for r in collect_logs(plan)]
         done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
         status = "complete" if len(done) == len(plan.runs) else "incomplete"
         # The limit the logs ran with: a resumed run may reuse logs made with another one.

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._util import InputError, invalid_fields
+from ._code import TaskCode
 from ._environment import Environment
 
 MANIFEST_FILE = "manifest.json"
@@ -58,6 +59,11 @@ class LogRecord(BaseModel):
     completed_at: str | None = None
     metrics: dict[str, float] = Field(
         default_factory=dict, description="Headline metrics, `scorer/metric` -> value."
+    )
+    code: TaskCode | None = Field(
+        default=None,
+        description="The task's code: digests of its local files, or its registry package "
+        "and version (None in manifests written before Accord recorded it).",
     )
 
 

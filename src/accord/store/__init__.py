@@ -29,6 +29,7 @@ from ._models import (
     Submission,
     UiSession,
 )
+from ._package_models import ExercisePackage
 from ._webhook_models import Webhook, WebhookDelivery
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "BlobStore",
     "Deviation",
     "Exercise",
+    "ExercisePackage",
     "ExercisePartner",
     "Institute",
     "InstituteKey",
