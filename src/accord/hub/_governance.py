@@ -17,7 +17,7 @@ from ._ingest import CLOCK_SKEW, keyring_from_store
 
 # The exercise states in which each act may be recorded.
 _STATES = {
-    "sign-off": ("draft",),
+    "sign-off": ("draft", "open", "closed"),  # after a quorum opened it: a late partner
     "approve": ("closed",),
     "object": ("open", "closed"),
     "withdraw": ("open", "closed"),

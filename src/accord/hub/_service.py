@@ -2,11 +2,12 @@
 
 from ._admin import AdminOps
 from ._bundles import WorkplaceOps
+from ._developer import DeveloperOps
 from ._governance import GovernanceOps
 from ._progress import ProgressOps
 from ._sessions import SessionOps
 from ._webhooks import WebhookOps
 
 
-class Hub(AdminOps, GovernanceOps, WorkplaceOps, ProgressOps, SessionOps, WebhookOps):
+class Hub(AdminOps, GovernanceOps, WorkplaceOps, ProgressOps, SessionOps, WebhookOps, DeveloperOps):
     """The hub's operations over one database and blob directory."""

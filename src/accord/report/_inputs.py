@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, AmendmentNote, RunProvenance
+from ._model import AgreementAct, AmendmentNote, DeveloperResponse, RunProvenance
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ class ReportInputs:
     deviations: Sequence[str] = field(default_factory=list)
     agreement: Sequence[AgreementAct] = field(default_factory=list)
     amendments: Sequence[AmendmentNote] = field(default_factory=list)
+    developer_responses: Sequence[DeveloperResponse] = field(default_factory=list)
 
 
 def from_run_dirs(

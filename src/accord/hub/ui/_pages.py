@@ -41,7 +41,8 @@ def pages_router() -> APIRouter:
         protocol = parse_protocol(
             row.protocol_yaml, f"exercise {exercise_id}", Path("."), resolve_tasks=False
         )
-        report, sections = report_view(hub, w.reports, actor, exercise_id, row.state, insider)
+        scope = policy.results_scope(actor, view)
+        report, sections = report_view(hub, w.reports, actor, exercise_id, row.state, scope)
         embargoed = row.embargo_until is not None and hub.clock() < row.embargo_until
         return w.render(
             "exercise.html.j2",
@@ -90,7 +91,7 @@ def pages_router() -> APIRouter:
             w.actor,
             exercise_id,
             row.state,
-            policy.see_samples(w.actor, view).allowed,
+            policy.results_scope(w.actor, view),
         )
         if format == "md":
             return Response(render(built, "md"), media_type="text/markdown; charset=utf-8")
