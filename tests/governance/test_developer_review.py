@@ -204,3 +204,41 @@ def test_the_protocol_checks_its_developer_review(tmp_path: Path, bundles: Bundl
     review = parsed.governance.developer_review
     assert review is not None and not review.per_sample
     assert review.models_of("devco") == {"subject"} and review.models_of("inst-a") == set()
+
+
+@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+def test_the_cli_attaches_and_lists_a_response(
+    database: str, tmp_path: Path, bundles: Bundles
+) -> None:
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+    from accord.hub import create_app, serve_in_background
+
+    world = build_world(database, tmp_path, bundles)
+    add_developers(world)
+    exercise = reviewed_exercise(world, bundles)
+    assert world.call("a-admin", "POST", f"/exercises/{exercise}/close").status_code == 200
+    response = tmp_path / "response.md"
+    response.write_text(RESPONSE, encoding="utf-8")
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n", encoding="utf-8")
+    runner = CliRunner(env={"COLUMNS": "200"})
+    with serve_in_background(create_app(world.hub)) as url:
+
+        def run(who: str, *args: str) -> Any:
+            common = ["--hub", url, "--token", world.tokens[who]]
+            return runner.invoke(app, ["exercise", *args, exercise, *common])
+
+        refused = run("dev-subject", "respond", "--file", str(empty))
+        assert refused.exit_code != 0 and "is empty" in refused.output
+        not_developer = run("a-evaluator", "respond", "--file", str(response))
+        assert not_developer.exit_code != 0 and "developer" in not_developer.output
+        done = run("dev-subject", "respond", "--file", str(response), "--json")
+        assert done.exit_code == 0, done.output
+        assert yaml.safe_load(done.stdout)["text"] == RESPONSE
+        listed = run("a-observer", "responses")
+    assert listed.exit_code == 0, listed.output
+    assert "devco" in listed.stdout and "We disagree" in listed.stdout
+    hidden = world.call("anonymous", "GET", f"/exercises/{exercise}/responses")
+    assert hidden.status_code == 404  # not public before publication
