@@ -39,6 +39,11 @@ def governance_router(hub: Hub) -> APIRouter:
         """Who signed the protocol and who approved or objected to publication."""
         return hub.agreement(hub.actor(authorization), exercise_id)
 
+    @router.get(f"{API}/identity")
+    def identity() -> dict[str, Any]:
+        """The hub's id (named in signed acts) and its ledger signing key."""
+        return {"hub_id": hub.hub_id, "ledger_key": hub.signer.record.model_dump(mode="json")}
+
     @router.post(f"{API}/exercises/{{exercise_id}}/responses", status_code=201)
     def respond(exercise_id: str, body: ResponseIn, authorization: Auth = None) -> Any:
         """Attach a developer's response (developers, during their review)."""

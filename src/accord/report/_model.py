@@ -196,6 +196,7 @@ class AgreementAct(_Row):
     )
     reason: str | None = None
     late: bool = Field(default=False, description="A sign-off after a quorum opened it.")
+    hub: str | None = Field(default=None, description="The hub the act was signed for.")
 
     def sentence(self) -> str:
         """The act in words, with its key and ledger entry."""
@@ -212,6 +213,8 @@ class AgreementAct(_Row):
             else "signature file verified with the keyring"
         )
         late = " after the exercise opened" if self.late else ""
+        if self.ledger_seq is not None and self.hub is None:
+            where += ", not bound to a hub"
         return f"{self.partner} {verb}{late} on {self.signed_at} (key {self.key_id}, {where}){why}"
 
 
