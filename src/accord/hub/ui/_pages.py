@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from .. import _policy as policy
 from .._errors import NotFound
 from .._queries import MAX_PAGE
+from ._agreement import agreement_context
 from ._results import report_view
 from ._web import Web, web
 
@@ -61,6 +62,7 @@ def pages_router() -> APIRouter:
             scores=hub.scores(actor, exercise_id, None, PAGE_SIZE, 0) if insider else None,
             page_size=PAGE_SIZE,
             after=None,
+            **agreement_context(w, exercise_id, view, row.state),
         )
 
     @router.get("/exercises/{exercise_id}/scores")
