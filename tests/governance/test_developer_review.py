@@ -1,6 +1,7 @@
 """Developer review: a developer sees its own models' results after close, before publication,
 within the window, and its response is printed verbatim in the report; SQLite and PostgreSQL."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +120,25 @@ def test_developers_review_their_own_models_only_after_close_within_the_window(
     partner_subject = [e for e in full["analysis"]["estimates"] if e["model"] == "subject"]
     assert own_results["analysis"]["estimates"] == partner_subject  # the same numbers
     assert "log_sha256" not in own_results["runs"][0]  # no insider digests
+    status = world.call("dev-subject", "GET", f"{path}/status").json()
+    assert {c["model_id"] for c in status["cells"]} == {"subject"}
+    assert "bundle_sha256" not in status["cells"][0]
     other = world.call("dev-ref", "GET", f"{path}/results").json()
     assert models_in(other) == {"ref"}
+
+    # the web page shows the same cut: only the developer's model in progress and results
+    from tests.ui.conftest import sign_in
+
+    page = sign_in(world, "dev-subject").get(f"/exercises/{exercise}")
+    assert page.status_code == 200
+    progress = page.text.split('id="progress-matrix"')[1].split("</table>")[0]
+    assert '<td class="id">subject</td>' in progress and '<td class="id">ref</td>' not in progress
+    results_html = page.text.split('id="results"')[1].split("</section>")[0]
+    assert re.search(r">\s*subject\s*<", results_html)  # a cell naming the model
+    assert not re.search(r">\s*ref\s*<", results_html)
+    partner_page = sign_in(world, "a-observer").get(f"/exercises/{exercise}").text
+    assert re.search(r">\s*ref\s*<", partner_page.split('id="results"')[1])  # the check bites
+    assert 'id="submissions"' not in page.text and 'id="act-form"' not in page.text
 
     # no per-sample data, submissions or exports unless the protocol says so
     for route in ("scores", "submissions", "export"):
