@@ -139,7 +139,7 @@ class GovernanceOps(ExerciseOps):
         if act.hub is not None and act.hub != self.hub_id:
             return (
                 f"it was signed for hub {act.hub}, not this hub ({self.hub_id}); "
-                "sign it again for this hub (`accord exercise sign|approve|... --hub URL`)"
+                "sign it again for this hub (e.g. `accord exercise approve EXERCISE --hub URL`)"
             )
         entry = keyring_from_store(session).entry(act.key_id)
         problem = act_problem(act, entry.key if entry else None, exercise.protocol_id)

@@ -198,8 +198,9 @@ def reports_router(hub: Hub) -> APIRouter:
             count,
             len(acts["history"]) + len(acts["amendments"]),
             exercise.state,
-            scope.key(),
+            scope.insider,
             format,
+            scope.key(),  # a developer's review sees its own models only
             _responses_seq(hub, actor, exercise_id),
         )
         body = cache.get(key)
