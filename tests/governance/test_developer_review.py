@@ -1,6 +1,7 @@
 """Developer review: a developer sees its own models' results after close, before publication,
 within the window, and its response is printed verbatim in the report; SQLite and PostgreSQL."""
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import yaml
 from accord.protocol import ProtocolError, parse_protocol
 from tests.governance.conftest import BACKENDS
 from tests.governance.test_amendments import submit
+from tests.governance.test_hub_agreement import ledger_ok
 from tests.hub.conftest import Bundles, World, agree, build_world
 
 RESPONSE = (
@@ -86,11 +88,6 @@ def models_in(results: dict[str, Any]) -> set[str]:
         for row in analysis.get(part, []):
             named |= {row[k] for k in ("model", "reference", "compare_to") if row.get(k)}
     return named
-
-
-def ledger_ok(world: World) -> None:
-    check = world.call("hub-admin", "GET", "/ledger/verify").json()
-    assert check["ok"] is True, check
 
 
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
@@ -186,8 +183,12 @@ def test_developers_review_their_own_models_only_after_close_within_the_window(
     assert models_in(public) == {"subject", "ref"}
     anonymous = world.call("anonymous", "GET", f"{path}/report", params={"format": "md"}).text
     assert RESPONSE.rstrip("\n") in anonymous
-    kinds = [e["kind"] for e in world.call("a-observer", "GET", "/ledger").json()]
-    assert kinds.count("developer.response") == 1
+    entries = world.call("a-observer", "GET", "/ledger").json()
+    recorded = [e for e in entries if e["kind"] == "developer.response"]
+    assert len(recorded) == 1 and recorded[0]["actor"] == world.members["dev-subject"]
+    # the ledger, which every signed-in member reads, holds the response's digest, not its text
+    assert "We disagree" not in str(entries)
+    assert recorded[0]["payload"]["sha256"] == hashlib.sha256(RESPONSE.encode()).hexdigest()
     ledger_ok(world)
 
 
