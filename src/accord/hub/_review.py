@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .._util import InputError
-from ..protocol import parse_protocol
+from ..protocol import DeveloperReview, parse_protocol
 from ..store import Exercise, LedgerEntry
 from . import _policy as policy
 
@@ -28,15 +28,7 @@ def with_review(
 ) -> policy.ExerciseView:
     """`view` with the exercise's state and its developer review (organisations, window)."""
     view = dataclasses.replace(view, state=exercise.state, now=now)
-    if "developer_review" not in exercise.protocol_yaml:  # most protocols: no parse needed
-        return view
-    try:
-        protocol = parse_protocol(
-            exercise.protocol_yaml, "the protocol", Path("."), resolve_tasks=False
-        )
-    except InputError:
-        return view
-    review = protocol.governance.developer_review
+    review = _review_of(exercise.protocol_id, exercise.protocol_yaml)
     if review is None:
         return view
     developers = {d.institute: review.models_of(d.institute) for d in review.developers}
@@ -53,6 +45,27 @@ def with_review(
     return dataclasses.replace(
         view, developers=developers, review_until=until, developer_samples=review.per_sample
     )
+
+
+_REVIEWS: dict[str, DeveloperReview | None] = {}
+_CACHED = 256
+
+
+def _review_of(protocol_id: str, protocol_yaml: str) -> DeveloperReview | None:
+    """The protocol's developer review, parsed once per protocol id (a content hash)."""
+    if "developer_review" not in protocol_yaml:  # most protocols: no parse needed
+        return None
+    if protocol_id in _REVIEWS:
+        return _REVIEWS[protocol_id]
+    try:
+        parsed = parse_protocol(protocol_yaml, "the protocol", Path("."), resolve_tasks=False)
+        review = parsed.governance.developer_review
+    except InputError:
+        review = None
+    if len(_REVIEWS) >= _CACHED:
+        _REVIEWS.pop(next(iter(_REVIEWS)))
+    _REVIEWS[protocol_id] = review
+    return review
 
 
 def cut_analysis(analysis: dict[str, Any], scope: policy.ResultsScope) -> dict[str, Any]:
