@@ -3,7 +3,10 @@
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from accord.cli import app
+from accord.hub import create_app, serve_in_background
 from accord.identity import PartnerAct
 from tests.governance.conftest import BACKENDS, make_three
 from tests.hub.conftest import Bundles
@@ -30,6 +33,14 @@ def test_a_late_partner_signs_after_a_quorum_opened_it(
     assert "inst-c signed the protocol after the exercise opened on" in report
     assert "inst-a signed the protocol on" in report
     assert three.world.call("hub-admin", "GET", "/ledger/verify").json()["ok"] is True
+    token = three.world.tokens["a-observer"]
+    with serve_in_background(create_app(three.world.hub)) as url:
+        shown = CliRunner().invoke(
+            app,
+            [*("exercise", "agreement", three.exercise), "--hub", url, "--token", token],
+        )
+    assert shown.exit_code == 0, shown.output
+    assert "signed after it opened: inst-c" in shown.stderr
 
 
 @pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)

@@ -286,3 +286,5 @@ def _print_agreement(exercise: str, state: dict[str, Any]) -> None:
         f"can open: {'yes' if state['can_open'] else 'no'}; "
         f"can publish: {'yes' if state['can_publish'] else 'no'}"
     )
+    if state.get("late_signatures"):
+        err.print(f"signed after it opened: {', '.join(state['late_signatures'])}")
