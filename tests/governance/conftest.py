@@ -25,9 +25,11 @@ class Three:
     keys: dict[str, Path]
 
     def act(self, partner: str, act: ActKind = "sign-off", **kwargs: Any) -> PartnerAct:
-        """`partner`'s act signed now (by the hub's clock) over the exercise's protocol."""
+        """`partner`'s act signed now (by the hub's clock) over the exercise's protocol, for
+        this hub (pass `hub=None` for an unbound act)."""
         key = load_private_key(kwargs.pop("key", self.keys[partner]))
         protocol_id = kwargs.pop("protocol_id", self.protocol_id)
+        kwargs.setdefault("hub", self.world.hub.hub_id)  # as `accord exercise sign` does
         return sign_act(key, act, protocol_id, partner, self.world.clock.now, **kwargs)
 
     def send(self, act: PartnerAct, who: str = "hub-admin") -> Any:

@@ -146,6 +146,19 @@ def routes(
         ("open exercise", post(f"/exercises/{exercise}/open"), A_ADMINS, A_ADMINS),
         ("record inst-a's act", act, A_ADMINS, A_ADMINS),
         ("read agreement", get(f"/exercises/{exercise}/agreement"), INSIDERS, set(IDENTITIES)),
+        (
+            "read developer responses",
+            get(f"/exercises/{exercise}/responses"),
+            INSIDERS,
+            set(IDENTITIES),
+        ),
+        (  # nobody: the protocol names no developers (tests/governance covers developers)
+            "attach a developer response",
+            post(f"/exercises/{exercise}/responses", {"text": "noted"}),
+            set(),
+            set(),
+        ),
+        ("hub identity", get("/identity"), set(IDENTITIES), set(IDENTITIES)),
         (  # the same protocol again: allowed callers get 409 (nothing to amend)
             "amend exercise",
             post(f"/exercises/{exercise}/amendments", {"protocol_yaml": bundles.protocol_yaml}),

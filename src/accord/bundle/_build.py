@@ -2,6 +2,7 @@
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import InputError, OperationError, SecretFinding, canonical_json, find_secrets
-from ..identity import key_id_of, sign
+from ..identity import PartnerAct, key_id_of, sign
 from ..protocol import ProtocolFile, protocol_id, short_id
 from ..run import LogRecord, RunManifest, file_digest, read_manifest
 from ._archive import write_archive
@@ -47,6 +48,7 @@ def build_bundle(
     overwrite: bool = False,
     allow_partial: bool = False,
     key_partner: str | None = None,
+    signoffs: Sequence[PartnerAct] = (),
 ) -> BuiltBundle:
     """Redact a finished run per the protocol's disclosure rules, pack and sign it.
 
@@ -61,6 +63,8 @@ def build_bundle(
             sets `allow_trial_submissions: true`.
         key_partner: The partner the key belongs to, when known; a key of another partner
             is refused.
+        signoffs: Partners' signed sign-offs of this protocol, carried in the bundle so
+            anyone with the keyring can check who agreed to it (verified by `verify_bundle`).
 
     Raises:
         InputError: When the run does not belong to the protocol, is unfinished or a trial
@@ -92,6 +96,7 @@ def build_bundle(
             f"the key is {key_partner}'s, but the run in {run_dir} is {manifest.partner}'s; "
             f"sign with {manifest.partner}'s key (e.g. --key keys/{manifest.partner}.key)"
         )
+    _check_signoffs(signoffs, expected)
     target = out or default_bundle_path(manifest)
     if target.exists() and not overwrite:
         raise InputError(f"{target} exists; choose another -o or pass --force")
@@ -107,8 +112,9 @@ def build_bundle(
             disclosure={r.task_id: protocol.disclosure.level(r.task_id) for r in manifest.logs},
             run_manifest=manifest,
             members=members,
+            signoffs=sorted(signoffs, key=lambda a: (a.partner, a.signed_at)),
         )
-        document_bytes = canonical_json(document.model_dump(mode="json"))
+        document_bytes = canonical_json(document.signed_json())
         _refuse_secrets(DOCUMENT_NAME, find_secrets(document.model_dump(mode="json")))
         signature = BundleSignature(
             key_id=document.key_id, signature=sign(private_key, document_bytes)
@@ -124,6 +130,19 @@ def build_bundle(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(partial, target)
     return BuiltBundle(target, file_digest(target), document)
+
+
+def _check_signoffs(signoffs: Sequence[PartnerAct], pid: str) -> None:
+    seen: set[str] = set()
+    for act in signoffs:
+        if act.act != "sign-off" or act.protocol_id != pid:
+            raise InputError(
+                f"the {act.act} of '{act.partner}' is over protocol {short_id(act.protocol_id)}; "
+                f"a bundle carries sign-offs of its own protocol ({short_id(pid)}) only"
+            )
+        if act.partner in seen:
+            raise InputError(f"two sign-offs of '{act.partner}'; give one signature per partner")
+        seen.add(act.partner)
 
 
 def _pack_log(

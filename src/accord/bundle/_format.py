@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..identity import PartnerAct
 from ..protocol import DisclosureLevel
 from ..run import RunManifest
 
@@ -47,6 +48,18 @@ class BundleDocument(BaseModel):
     disclosure: dict[str, DisclosureLevel] = Field(description="Level applied, per task id.")
     run_manifest: RunManifest = Field(description="The run's manifest, as `accord run` wrote it.")
     members: list[BundleMember]
+    signoffs: list[PartnerAct] = Field(
+        default_factory=list,
+        description="Partners' signed sign-offs of the protocol (`accord protocol sign`), each "
+        "verifiable on its own with the keyring; absent from bundle.json when empty.",
+    )
+
+    def signed_json(self) -> dict[str, object]:
+        """The JSON that is signed: without `signoffs` when there are none (older layout)."""
+        data = self.model_dump(mode="json")
+        if not self.signoffs:
+            del data["signoffs"]
+        return data
 
 
 class BundleSignature(BaseModel):

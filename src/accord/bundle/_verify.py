@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .._util import canonical_json
-from ..identity import Keyring, KeyringEntry, signature_valid
+from ..identity import Keyring, KeyringEntry, signature_valid, verify_act
 from ..protocol import short_id
 from ..run import file_digest
 from ._archive import BundleLimits, OpenedBundle, open_bundle, write_archive
@@ -69,7 +69,8 @@ def verify_bundle(
 
     Checks, in order: safe shape; bundle.json and signature well-formed and canonical; the
     signing key is in the keyring, belongs to the bundle's partner, signed bundle.json, and
-    was valid and not revoked when the bundle was created; every member is listed, in the
+    was valid and not revoked when the bundle was created; every partner sign-off it carries
+    is over its protocol and verifies with the keyring; every member is listed, in the
     run manifest, present, of its size and SHA-256, with none extra; the archive is
     byte-for-byte the canonical layout of its members; and, when given, the protocol id.
 
@@ -79,6 +80,7 @@ def verify_bundle(
     with open_bundle(path, limits) as opened:
         document, raw, signature = read_document(opened)
         entry = _check_signature(document, raw, signature, keyring)
+        _check_signoffs(document, keyring)
         _check_members(opened, document)
         _check_layout(opened)
     if expected_protocol_id is not None and document.protocol_id != expected_protocol_id:
@@ -113,6 +115,15 @@ def _check_signature(
     if distrust is not None:
         raise BundleError(f"signed at {document.created.isoformat()}, but {distrust}")
     return entry
+
+
+def _check_signoffs(document: BundleDocument, keyring: Keyring) -> None:
+    for act in document.signoffs:
+        if act.act != "sign-off":
+            raise BundleError(f"the bundle carries a {act.act} of '{act.partner}', not a sign-off")
+        problem = verify_act(act, keyring, document.protocol_id)
+        if problem:
+            raise BundleError(f"the sign-off of '{act.partner}' in the bundle: {problem}")
 
 
 def _check_members(opened: OpenedBundle, document: BundleDocument) -> None:

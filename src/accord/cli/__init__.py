@@ -1,6 +1,6 @@
 """The `accord` command line."""
 
-from . import agreement
+from . import agreement, review
 from ._app import app
 from .analyze import analyze_command
 from .bundle import bundle_app
@@ -55,6 +55,8 @@ exercise_app.command("object")(agreement.object_command)
 exercise_app.command("withdraw")(agreement.withdraw_command)
 exercise_app.command("agreement")(agreement.agreement_command)
 exercise_app.command("amend")(agreement.amend_command)
+exercise_app.command("respond")(review.respond_command)
+exercise_app.command("responses")(review.responses_command)
 
 
 def main() -> None:

@@ -59,24 +59,48 @@ def sign_protocol_command(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write the signature."),
     partner: str | None = PartnerOption,
     passphrase_env: str | None = PassphraseOption,
+    act_kind: str = typer.Option(
+        "sign-off",
+        "--act",
+        help="sign-off, approve, object or withdraw (publication acts name --for-hub).",
+    ),
+    reason: str | None = typer.Option(None, "--reason", help="Why (required to object)."),
+    for_hub: str | None = typer.Option(
+        None, "--for-hub", help="The hub id the act is for (the hub's web page shows it)."
+    ),
 ) -> None:
-    """Sign a protocol's id with your institute key: your partner's sign-off, offline.
+    """Sign a protocol's id with your institute key, offline: a sign-off or publication act.
 
     The signature covers the protocol id (a hash of its content), so it counts for this exact
-    protocol only. Send the file to the hub with `accord exercise sign EXERCISE --file`.
+    protocol only. Send the file to the hub with `accord exercise sign EXERCISE --file`, or
+    upload it on the exercise's web page.
 
     Example: `accord protocol sign protocol.yaml --key keys/inst-a.key -o inst-a.sig.json`
     """
     from datetime import UTC, datetime
+    from typing import get_args
 
-    from ..identity import sign_act, write_act
+    from .._util import InputError
+    from ..identity import ActKind, sign_act, write_act
     from ..protocol import load_protocol, protocol_id
 
+    kinds = get_args(ActKind)
+    if act_kind not in kinds:
+        raise InputError(f"--act must be one of {', '.join(kinds)}, not '{act_kind}'")
     pid = protocol_id(load_protocol(protocol, resolve_tasks=False).protocol)
     private_key, partner = _key(key, partner, passphrase_env)
-    act = sign_act(private_key, "sign-off", pid, partner, datetime.now(UTC))
+    act = sign_act(
+        private_key,
+        act_kind,  # type: ignore[arg-type]  # checked against ActKind above
+        pid,
+        partner,
+        datetime.now(UTC),
+        reason,
+        for_hub,
+    )
     write_act(output, act)
-    out.print(f"{act.partner} signed {pid}\nsignature: {output}", highlight=False)
+    what = "signed" if act.act == "sign-off" else f"signed '{act.act}' of"
+    out.print(f"{act.partner} {what} {pid}\nsignature: {output}", highlight=False)
 
 
 def verify_signature_command(
@@ -262,3 +286,5 @@ def _print_agreement(exercise: str, state: dict[str, Any]) -> None:
         f"can open: {'yes' if state['can_open'] else 'no'}; "
         f"can publish: {'yes' if state['can_publish'] else 'no'}"
     )
+    if state.get("late_signatures"):
+        err.print(f"signed after it opened: {', '.join(state['late_signatures'])}")

@@ -48,6 +48,12 @@ def build(
         help="Also bundle a trial run made with `accord run --limit` (the bundle says so).",
     ),
     json_output: bool = JsonFlag,
+    signoffs: list[Path] = typer.Option(
+        [],
+        "--signoff",
+        help="A partner's sign-off of the protocol (`accord protocol sign`) to carry in the "
+        "bundle; repeat for each partner.",
+    ),
 ) -> None:
     """Redact a finished run per the protocol's disclosure rules, pack it and sign it.
 
@@ -57,7 +63,7 @@ def build(
     Example: `accord bundle build runs/ab12/inst-a --protocol protocol.yaml --key keys/inst-a.key`
     """
     from ..bundle import build_bundle
-    from ..identity import load_private_key
+    from ..identity import load_private_key, read_act
     from ..protocol import load_protocol
 
     private_key = load_private_key(key, passphrase_from_env(passphrase_env))
@@ -69,6 +75,7 @@ def build(
         overwrite=force,
         allow_partial=allow_partial,
         key_partner=key_partner(key, private_key),
+        signoffs=[read_act(path) for path in signoffs],
     )
     if json_output:
         print_json({"path": str(built.path), "sha256": built.sha256, **_summary(built.document)})
@@ -130,6 +137,11 @@ def verify(
     )
     if document.run_manifest.partial:
         out.print(f"[yellow]trial bundle[/]: {_trial(document)}")
+    for act in document.signoffs:
+        out.print(
+            f"signed off: {act.partner} at {act.signed_at.isoformat()} (key {act.key_id})",
+            highlight=False,
+        )
     out.print(verified.sha256, highlight=False)
 
 
@@ -201,4 +213,5 @@ def _summary(document: BundleDocument) -> dict[str, Any]:
         "disclosure": document.disclosure,
         "trial_limit": document.run_manifest.options.limit,
         "members": [m.model_dump(mode="json") for m in document.members],
+        "signoffs": [a.model_dump(mode="json") for a in document.signoffs],
     }

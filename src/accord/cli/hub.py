@@ -166,7 +166,9 @@ def institutes(
 def members(
     institute: str = typer.Argument(..., help="Institute id.", show_default=False),
     add: str | None = typer.Option(None, "--add", help="Add a member with this email."),
-    role: str = typer.Option("evaluator", "--role", help="institute-admin, evaluator or observer."),
+    role: str = typer.Option(
+        "evaluator", "--role", help="institute-admin, evaluator, observer or developer."
+    ),
     name: str | None = typer.Option(None, "--name", help="Their name."),
     hub: str | None = HubOption,
     token: str | None = TokenOption,

@@ -19,7 +19,7 @@ from ..store import (
     transaction,
 )
 from . import _policy as policy
-from ._auth import INSTITUTE_ROLES, ROLES, Actor, new_token, token_hash
+from ._auth import INSTITUTE_ROLES, ROLES, SECONDEE_ROLES, Actor, new_token, token_hash
 from ._base import HubBase
 from ._challenge import CHALLENGE_TTL, challenge_problem, issue_challenge
 from ._errors import BadRequest, Conflict, NotFound
@@ -343,8 +343,8 @@ class AdminOps(HubBase):
     ) -> Secondment:
         """Second a member to a host institute's exercise (or all its exercises) for a time."""
         self.check(actor, policy.institute_admin(actor, host), "secondment.grant", host)
-        if role not in INSTITUTE_ROLES:
-            raise BadRequest(f"role must be one of {', '.join(INSTITUTE_ROLES)}")
+        if role not in SECONDEE_ROLES:
+            raise BadRequest(f"role must be one of {', '.join(SECONDEE_ROLES)}")
         if ends_at <= starts_at:
             raise BadRequest("ends_at must be later than starts_at")
         with transaction(self.sessions) as session:

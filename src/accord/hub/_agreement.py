@@ -22,6 +22,7 @@ LEDGER_KINDS: dict[ActKind, str] = {
 }
 
 AMENDED = "protocol.amended"
+OPENED = "exercise.opened"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Agreement:
     stances: dict[str, RecordedAct] = field(default_factory=dict)
     history: list[RecordedAct] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
+    late: set[str] = field(default_factory=set)  # partners who signed after it opened
 
     @property
     def approvals(self) -> list[str]:
@@ -97,6 +99,7 @@ class Agreement:
             "can_publish": self.publish_blocker() is None,
             "history": [self._row(r) for r in self.history],
             "amendments": self.amendments,
+            "late_signatures": sorted(self.late),
         }
 
     @staticmethod
@@ -117,7 +120,8 @@ def read_agreement(session: Session, exercise: Exercise, quorum: int | None) -> 
         )
     )
     state = Agreement(exercise.protocol_id, sorted(partners), quorum or len(partners))
-    kinds = [*LEDGER_KINDS.values(), AMENDED]
+    kinds = [*LEDGER_KINDS.values(), AMENDED, OPENED]
+    opened = False  # opened under the current protocol (an amendment returns it to draft)
     rows = session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.subject == exercise.id, LedgerEntry.kind.in_(kinds))
@@ -128,6 +132,10 @@ def read_agreement(session: Session, exercise: Exercise, quorum: int | None) -> 
             state.amendments.append(
                 {"ledger_seq": row.seq, "at": row.at.isoformat(), **row.payload}
             )
+            opened = False
+            continue
+        if row.kind == OPENED:
+            opened = True
             continue
         act = PartnerAct.model_validate(row.payload["act"])
         if act.protocol_id != exercise.protocol_id:
@@ -137,6 +145,8 @@ def read_agreement(session: Session, exercise: Exercise, quorum: int | None) -> 
         target = state.signatures if act.act == "sign-off" else state.stances
         if act.act != "sign-off" or act.partner not in target:
             target[act.partner] = recorded
+            if act.act == "sign-off" and opened:
+                state.late.add(act.partner)
     return state
 
 

@@ -12,8 +12,9 @@ from ..store import ApiToken, Member, Secondment
 from ._errors import Unauthenticated
 
 TOKEN_PREFIX = "acc_"
-ROLES = ("hub-admin", "institute-admin", "evaluator", "observer")
-INSTITUTE_ROLES = ("institute-admin", "evaluator", "observer")
+ROLES = ("hub-admin", "institute-admin", "evaluator", "observer", "developer")
+INSTITUTE_ROLES = ("institute-admin", "evaluator", "observer", "developer")
+SECONDEE_ROLES = ("institute-admin", "evaluator", "observer")  # a developer is never seconded
 
 
 def new_token() -> str:

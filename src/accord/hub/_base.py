@@ -26,6 +26,7 @@ from ._auth import Actor, resolve_actor
 from ._challenge import hub_secret
 from ._checkpoint import LedgerSigner
 from ._errors import BadRequest, Forbidden, NotFound
+from ._review import with_review
 from ._upload import remove_stale_uploads
 
 Clock = Callable[[], datetime]
@@ -121,8 +122,7 @@ class HubBase:
     def _exercise(session: Session, exercise_id: str) -> Exercise:
         return _get(session, Exercise, exercise_id, "exercise")
 
-    @staticmethod
-    def _view(session: Session, exercise: Exercise) -> policy.ExerciseView:
+    def _view(self, session: Session, exercise: Exercise) -> policy.ExerciseView:
         partners = frozenset(
             session.scalars(
                 select(ExercisePartner.institute_id).where(
@@ -132,7 +132,8 @@ class HubBase:
         )
         creator = session.get(Member, exercise.created_by)
         owner = creator.institute_id if creator else ""
-        return policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")
+        view = policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")
+        return with_review(session, exercise, view, self.clock())
 
 
 _Row = TypeVar("_Row", Institute, Member, Exercise)

@@ -10,6 +10,7 @@ from . import _policy as policy
 from ._auth import Actor
 from ._errors import NotFound
 from ._queries import QueryOps
+from ._review import cut_status
 from ._status import status_matrix
 
 
@@ -50,7 +51,8 @@ class WorkplaceOps(QueryOps):
     def status(self, actor: Actor, exercise_id: str) -> dict[str, Any]:
         """The partner x task x model matrix of an exercise (see `status_matrix`)."""
         exercise, view = self.exercise(actor, exercise_id)
-        insider = policy.see_samples(actor, view).allowed
+        scope = policy.results_scope(actor, view)
         protocol = self._parse(exercise.protocol_yaml)
         with transaction(self.reads) as session:
-            return status_matrix(session, exercise, protocol, insider=insider)
+            matrix = status_matrix(session, exercise, protocol, insider=scope.insider)
+        return cut_status(matrix, scope)

@@ -139,9 +139,13 @@ class HubClient:
         act: ActKind = "sign-off",
         reason: str | None = None,
     ) -> PartnerAct:
-        """Sign `act` over the exercise's protocol id (as the hub holds it) with `private_key`."""
+        """Sign `act` over the exercise's protocol id (as the hub holds it) with `private_key`.
+
+        The act names this hub, so it cannot be replayed on another.
+        """
         protocol_id = self.call("GET", f"/exercises/{exercise}")["protocol_id"]
-        return sign_act(private_key, act, protocol_id, partner, datetime.now(UTC), reason)
+        hub_id = self.call("GET", "/identity")["hub_id"]
+        return sign_act(private_key, act, protocol_id, partner, datetime.now(UTC), reason, hub_id)
 
     def record_act(self, exercise: str, act: PartnerAct) -> Any:
         """Send a partner's signed act; the hub's agreement on the exercise after it."""

@@ -17,7 +17,7 @@ from ._ingest import CLOCK_SKEW, keyring_from_store
 
 # The exercise states in which each act may be recorded.
 _STATES = {
-    "sign-off": ("draft",),
+    "sign-off": ("draft", "open", "closed"),  # after a quorum opened it: a late partner
     "approve": ("closed",),
     "object": ("open", "closed"),
     "withdraw": ("open", "closed"),
@@ -127,7 +127,20 @@ class GovernanceOps(ExerciseOps):
         quorum = self._parse(exercise.protocol_yaml).governance.quorum
         return read_agreement(session, exercise, quorum)
 
+    @property
+    def hub_id(self) -> str:
+        """The hub's identity, fixed at setup: the id of its ledger signing key.
+
+        Acts name it, so an act signed for one hub cannot be replayed on another.
+        """
+        return self.signer.record.key_id
+
     def _act_problem(self, session: Session, exercise: Exercise, act: PartnerAct) -> str | None:
+        if act.hub is not None and act.hub != self.hub_id:
+            return (
+                f"it was signed for hub {act.hub}, not this hub ({self.hub_id}); "
+                "sign it again for this hub (e.g. `accord exercise approve EXERCISE --hub URL`)"
+            )
         entry = keyring_from_store(session).entry(act.key_id)
         problem = act_problem(act, entry.key if entry else None, exercise.protocol_id)
         if problem or entry is None:

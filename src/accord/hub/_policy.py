@@ -1,18 +1,22 @@
 """The one authorization policy: every route (and the web UI) asks it, and denials are audited.
 
 Roles: `hub-admin` (everything), and per institute `institute-admin`, `evaluator`,
-`observer`. An exercise and its results are visible to members of its partner institutes and
-to members seconded to it while the secondment is active; to everyone else only once
-published, and then only in aggregate. Per-sample scores never go beyond the partners.
+`observer` and `developer`. An exercise and its results are visible to members of its
+partner institutes and to members seconded to it while the secondment is active; to
+developers named in its protocol, for their own models only, during their review (see
+`developer_review`); to everyone else only once published, and then only in aggregate.
+Per-sample scores never go beyond the partners (unless the protocol lets developers see
+their own models').
 """
 
-from collections.abc import Collection
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from ._auth import Actor
 
 READ, WRITE, ADMIN = "read", "write", "admin"
+DEVELOPER = "developer"
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,12 @@ class ExerciseView:
     owner: str  # the institute that created it
     partners: frozenset[str]
     published: bool
+    state: str = "draft"
+    # developer institute -> its models, from the protocol's governance.developer_review
+    developers: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    review_until: datetime | None = None  # when developer review ends (None: not closed)
+    developer_samples: bool = False
+    now: datetime | None = None  # when the view was read (the review window's clock)
 
 
 @dataclass(frozen=True)
@@ -50,6 +60,8 @@ def _scope(actor: Actor, scope: str) -> Decision | None:
 
 def _insider_role(actor: Actor, exercise: ExerciseView) -> str | None:
     """The role the actor holds inside an exercise: as a partner member or an active secondee."""
+    if actor.role == DEVELOPER:  # never an insider, even in a partner's record
+        return None
     if actor.institute_id in exercise.partners:
         return actor.role
     for s in actor.secondments:
@@ -160,6 +172,8 @@ def see_exercise(actor: Actor, exercise: ExerciseView) -> Decision:
         return denied
     if actor.hub_admin or _insider_role(actor, exercise) is not None:
         return ALLOW
+    if developer_review(actor, exercise).allowed:
+        return ALLOW
     return _deny("the exercise is visible only to its partners until it is published")
 
 
@@ -214,3 +228,70 @@ def partner_act(actor: Actor, exercise: ExerciseView, partner: str) -> Decision:
     if actor.hub_admin or (actor.role == "institute-admin" and actor.institute_id == partner):
         return ALLOW
     return _deny(f"only an administrator of '{partner}' (or of the hub) may record its acts")
+
+
+def developer_review(actor: Actor, exercise: ExerciseView) -> Decision:
+    """A developer's review: its own models' aggregate results after close, before publication.
+
+    Only members with the `developer` role of an organisation the protocol names in
+    `governance.developer_review`, while the exercise is closed and within the review window.
+    """
+    denied = _scope(actor, READ)
+    if denied:
+        return denied
+    if actor.role != DEVELOPER or actor.institute_id not in exercise.developers:
+        return _deny(
+            "only developers (role 'developer') of an organisation named in the protocol's "
+            "governance.developer_review may review"
+        )
+    if exercise.state != "closed":
+        return _deny(f"developer review runs while the exercise is closed; it is {exercise.state}")
+    if exercise.review_until and exercise.now and exercise.now >= exercise.review_until:
+        return _deny(f"the developer review window ended at {exercise.review_until.isoformat()}")
+    return ALLOW
+
+
+@dataclass(frozen=True)
+class ResultsScope:
+    """What part of an exercise's results a caller sees.
+
+    An explicit input of every results computation and of the key of any cache of them.
+
+    `models` None means every model; `insider` adds run digests, deviations and per-sample
+    access; `samples` allows per-sample scores (of `models` only).
+    """
+
+    models: frozenset[str] | None = None
+    insider: bool = False
+    samples: bool = False
+
+    def key(self) -> tuple[object, ...]:
+        """Hashable, for cache keys."""
+        models = tuple(sorted(self.models)) if self.models is not None else None
+        return (self.insider, self.samples, models)
+
+    def shows(self, model: str) -> bool:
+        """Whether results of `model` are in scope."""
+        return self.models is None or model in self.models
+
+
+INSIDER = ResultsScope(None, True, True)
+PUBLIC = ResultsScope()
+
+
+def results_scope(actor: Actor, exercise: ExerciseView) -> ResultsScope:
+    """The results `actor` may see of an exercise it may see (after `see_exercise`)."""
+    if see_samples(actor, exercise).allowed:
+        return INSIDER
+    if developer_review(actor, exercise).allowed:
+        models = exercise.developers.get(actor.institute_id or "", frozenset())
+        return ResultsScope(models, False, exercise.developer_samples)
+    return PUBLIC
+
+
+def developer_respond(actor: Actor, exercise: ExerciseView) -> Decision:
+    """Attaching a developer's response to the report: a developer under review, with write."""
+    denied = _scope(actor, WRITE)
+    if denied:
+        return denied
+    return developer_review(actor, exercise)

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..protocol import Protocol
 from ..store import Exercise, transaction
+from . import _policy as policy
 from ._auth import Actor
 from ._exercises import ExerciseOps
 from ._status import status_matrix
@@ -59,8 +60,12 @@ class ProgressOps(ExerciseOps):
 
     def progress(self, actor: Actor, exercise_id: str) -> Progress:
         """The progress matrix of an exercise the actor may see."""
-        exercise, _ = self.exercise(actor, exercise_id)
-        return self._progress(exercise, self._parse(exercise.protocol_yaml))
+        exercise, view = self.exercise(actor, exercise_id)
+        progress = self._progress(exercise, self._parse(exercise.protocol_yaml))
+        scope = policy.results_scope(actor, view)
+        if scope.models is not None:  # a developer's review: its own models only
+            progress = Progress([c for c in progress.cells if scope.shows(c.model)])
+        return progress
 
     def exercise_summaries(self, actor: Actor) -> list[ExerciseSummary]:
         """Every exercise the actor may see, with partners and progress."""

@@ -26,6 +26,7 @@ from ._auth import Actor
 from ._base import as_dict
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
+from ._review import cut_analysis, cut_status
 from ._status import status_matrix
 
 MAX_PAGE = 10_000
@@ -37,7 +38,8 @@ class QueryOps(ExerciseOps):
     def results(self, actor: Actor, exercise_id: str) -> dict[str, Any]:
         """An exercise's runs, deviations, aggregate analysis and the ledger head."""
         exercise, view = self.exercise(actor, exercise_id)
-        insider = policy.see_samples(actor, view).allowed
+        scope = policy.results_scope(actor, view)
+        insider = scope.insider
         with transaction(self.reads) as session:
             runs = list(
                 session.scalars(
@@ -67,6 +69,10 @@ class QueryOps(ExerciseOps):
             head = head_hash(session)
             seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
+        if scope.models is not None:  # a developer's review: its own models only
+            runs = [r for r in runs if scope.shows(r.model_id)]
+            deviations = [d for d in deviations if d.run_id in {r.id for r in runs}]
+            analysis, status = cut_analysis(analysis, scope), cut_status(status, scope)
         return {
             "exercise": exercise_id,
             "state": exercise.state,
@@ -96,7 +102,9 @@ class QueryOps(ExerciseOps):
         Page with `after` (the last `id` seen; fast at any depth) or `offset`.
         """
         _, view = self.exercise(actor, exercise_id)
-        self.check(actor, policy.see_samples(actor, view), "scores.read", exercise_id)
+        scope = policy.results_scope(actor, view)
+        if not scope.samples:
+            self.check(actor, policy.see_samples(actor, view), "scores.read", exercise_id)
         _page(limit, offset)
         with transaction(self.reads) as session:
             join_on: Any = SampleScore.run_id == Run.id
@@ -114,6 +122,8 @@ class QueryOps(ExerciseOps):
                 query = query.where(Run.superseded_by.is_(None))
             if run_id is not None:
                 query = query.where(SampleScore.run_id == run_id)
+            if scope.models is not None:
+                query = query.where(Run.model_id.in_(sorted(scope.models)))
             if after is not None:
                 query = query.where(SampleScore.id > after)
             rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset)).all()

@@ -35,7 +35,7 @@ Auth = Annotated[str | None, Header(alias="Authorization")]
 def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
     """The ReportInputs of an exercise as `actor` may see it (after the results policy)."""
     from ..protocol import parse_protocol
-    from ..report import AmendmentNote, ReportInputs, RunProvenance
+    from ..report import AmendmentNote, DeveloperResponse, ReportInputs, RunProvenance
 
     exercise, view = hub.exercise(actor, exercise_id)
     state = hub.agreement(actor, exercise_id)
@@ -103,6 +103,10 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
         amendments=[
             AmendmentNote.model_validate(_only(a, AmendmentNote)) for a in state["amendments"]
         ],
+        developer_responses=[
+            DeveloperResponse.model_validate(_only(r, DeveloperResponse))
+            for r in hub.responses(actor, exercise_id)
+        ],
     )
 
 
@@ -110,7 +114,13 @@ def agreement_acts(state: dict[str, Any]) -> "list[AgreementAct]":
     """Every partner act of an agreement (as `Hub.agreement` returns it), in ledger order."""
     from ..report import AgreementAct
 
-    return [AgreementAct.model_validate(_only(a, AgreementAct)) for a in state["history"]]
+    late = set(state.get("late_signatures", ()))
+    return [
+        AgreementAct.model_validate(
+            {**_only(a, AgreementAct), "late": a["act"] == "sign-off" and a["partner"] in late}
+        )
+        for a in state["history"]
+    ]
 
 
 def _only(row: dict[str, Any], model: type[Any]) -> dict[str, Any]:
@@ -155,6 +165,11 @@ def export_data(hub: Hub, actor: Actor, exercise_id: str) -> "ExportData":
     )
 
 
+def _responses_seq(hub: Hub, actor: Actor, exercise_id: str) -> int:
+    """The ledger entry of the latest developer response the actor may read (0: none)."""
+    return max((r["ledger_seq"] for r in hub.responses(actor, exercise_id)), default=0)
+
+
 def _submission_count(hub: Hub, exercise_id: str) -> int:
     with transaction(hub.reads) as session:
         query = select(func.count()).where(Submission.exercise_id == exercise_id)
@@ -175,7 +190,7 @@ def reports_router(hub: Hub) -> APIRouter:
         """The joint report (results policy), cached per submission count."""
         actor = hub.actor(authorization)
         exercise, view = hub.exercise(actor, exercise_id)
-        insider = policy.see_samples(actor, view).allowed
+        scope = policy.results_scope(actor, view)
         acts = hub.agreement(actor, exercise_id)
         count = _submission_count(hub, exercise_id)
         key = (
@@ -183,8 +198,10 @@ def reports_router(hub: Hub) -> APIRouter:
             count,
             len(acts["history"]) + len(acts["amendments"]),
             exercise.state,
-            insider,
+            scope.insider,
             format,
+            scope.key(),  # a developer's review sees its own models only
+            _responses_seq(hub, actor, exercise_id),
         )
         body = cache.get(key)
         if body is None:

@@ -36,11 +36,23 @@ class PartnerAct(BaseModel):
     signed_at: AwareDatetime
     reason: str | None = Field(default=None, max_length=2000)
     signature: str = Field(max_length=200, description="Base64 Ed25519 signature.")
+    hub: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The hub the act is for (its id); None: not bound to a hub (an offline "
+        "sign-off, or an act made before acts named their hub).",
+    )
 
     def message(self) -> bytes:
         """The bytes the signature covers: every field but the signature itself."""
         return act_message(
-            self.act, self.protocol_id, self.partner, self.key_id, self.signed_at, self.reason
+            self.act,
+            self.protocol_id,
+            self.partner,
+            self.key_id,
+            self.signed_at,
+            self.reason,
+            self.hub,
         )
 
 
@@ -51,19 +63,24 @@ def act_message(
     key_id: str,
     signed_at: datetime,
     reason: str | None,
+    hub: str | None = None,
 ) -> bytes:
-    """The canonical bytes an act's signature covers."""
-    return canonical_json(
-        {
-            "purpose": PURPOSE,
-            "act": act,
-            "protocol_id": protocol_id,
-            "partner": partner,
-            "key_id": key_id,
-            "signed_at": signed_at.isoformat(),
-            "reason": reason,
-        }
-    )
+    """The canonical bytes an act's signature covers.
+
+    `hub` is covered only when set, so acts made before acts named their hub still verify.
+    """
+    fields: dict[str, object] = {
+        "purpose": PURPOSE,
+        "act": act,
+        "protocol_id": protocol_id,
+        "partner": partner,
+        "key_id": key_id,
+        "signed_at": signed_at.isoformat(),
+        "reason": reason,
+    }
+    if hub is not None:
+        fields["hub"] = hub
+    return canonical_json(fields)
 
 
 def sign_act(
@@ -73,8 +90,9 @@ def sign_act(
     partner: str,
     signed_at: datetime,
     reason: str | None = None,
+    hub: str | None = None,
 ) -> PartnerAct:
-    """Sign an act as `partner` with its institute key.
+    """Sign an act as `partner` with its institute key, for the hub `hub` (when given).
 
     Raises:
         InputError: When an objection has no reason, or `signed_at` is naive.
@@ -84,8 +102,9 @@ def sign_act(
     if signed_at.tzinfo is None:
         raise InputError("signed_at must be timezone-aware (UTC)")
     key_id = key_id_of(private_key.public_key())
-    message = act_message(act, protocol_id, partner, key_id, signed_at, reason)
+    message = act_message(act, protocol_id, partner, key_id, signed_at, reason, hub)
     return PartnerAct(
+        hub=hub,
         act=act,
         protocol_id=protocol_id,
         partner=partner,

@@ -192,6 +192,32 @@ class Disclosure(_Strict):
         return self.tasks.get(task_id, self.default)
 
 
+class Developer(_Strict):
+    """A model developer organisation (an institute on the hub) and the models that are its own."""
+
+    institute: Identifier
+    models: list[Identifier] = Field(min_length=1)
+
+
+class DeveloperReview(_Strict):
+    """Developers see their own models' aggregate results after close, before publication."""
+
+    developers: list[Developer] = Field(min_length=1)
+    window_days: int = Field(
+        default=14,
+        ge=1,
+        le=365,
+        description="Days after the exercise closes during which developers may review.",
+    )
+    per_sample: bool = Field(
+        default=False, description="Also show developers per-sample scores of their models."
+    )
+
+    def models_of(self, institute: str | None) -> frozenset[str]:
+        """The models of developer `institute` (empty for an institute that is none)."""
+        return frozenset(m for d in self.developers if d.institute == institute for m in d.models)
+
+
 class Governance(_Strict):
     """How partners agree (see docs/governance.md)."""
 
@@ -200,6 +226,10 @@ class Governance(_Strict):
         ge=1,
         description="How many partners must sign the protocol before the exercise opens, and "
         "approve before it is published. Default: every partner.",
+    )
+    developer_review: DeveloperReview | None = Field(
+        default=None,
+        description="Model developers who review their own models' results before publication.",
     )
 
 

@@ -78,6 +78,7 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
                 "lower it or omit it (every partner)",
             )
         )
+    problems += _developers(protocol)
     known_tasks = {t.id for t in protocol.tasks}
     for task_id in protocol.disclosure.tasks:
         if task_id not in known_tasks:
@@ -85,6 +86,25 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
                 _unknown(("disclosure", "tasks", task_id), "task", task_id, known_tasks)
             )
     return problems
+
+
+def _developers(protocol: Protocol) -> Iterator[Problem]:
+    review = protocol.governance.developer_review
+    if review is None:
+        return
+    models = {m.id for m in protocol.models}
+    partners = {p.id for p in protocol.partners}
+    for i, developer in enumerate(review.developers):
+        where = ("governance", "developer_review", "developers", i)
+        if developer.institute in partners:
+            yield Problem(
+                (*where, "institute"),
+                f"'{developer.institute}' is a partner; a developer reviewing its own models "
+                "is a separate institute record on the hub",
+            )
+        for j, model in enumerate(developer.models):
+            if model not in models:
+                yield _unknown((*where, "models", j), "model", model, models)
 
 
 def _unique(section: str, ids: Iterable[str]) -> Iterator[Problem]:

@@ -55,6 +55,10 @@ def _protocol_yaml(text: str, labels: dict[str, str], replace: Callable[[str], s
         label = labels.get(model.get("id"), "Model ?")
         model.clear()
         model.update({"id": label, "model": f"{label} (withheld)"})
+    review = (data.get("governance") or {}).get("developer_review")
+    if review:  # a developer's name identifies its models
+        for developer in review.get("developers", []):
+            developer["institute"] = "(withheld)"
     body = yaml.safe_dump(_walk(data, replace), sort_keys=False, allow_unicode=True)
     return (
         "# Anonymised copy: model ids, model strings and model settings are withheld.\n"
@@ -71,6 +75,7 @@ def anonymise(report: Report) -> tuple[Report, dict[str, str]]:
     labels = model_labels(report.models)
     replace = _replacer(report.models, labels)
     data = report.model_dump(mode="json", exclude={"protocol_yaml", "models"})
+    data["provenance"]["developer_responses"] = []  # a developer's response names its models
     for section in data["tasks"]:
         section["charts"] = []  # redrawn from the anonymised rows
     data = _walk(data, replace)

@@ -73,6 +73,7 @@ def build_report(
             deviations=list(inputs.deviations),
             agreement=list(inputs.agreement),
             amendments=list(inputs.amendments),
+            developer_responses=list(inputs.developer_responses),
         ),
         protocol_yaml=inputs.protocol_yaml,
     )

@@ -7,11 +7,14 @@ report route fills it server-side from what the caller may see.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, AmendmentNote, RunProvenance
+from ._model import AgreementAct, AmendmentNote, DeveloperResponse, RunProvenance
+
+if TYPE_CHECKING:
+    from ..identity import PartnerAct
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class ReportInputs:
     deviations: Sequence[str] = field(default_factory=list)
     agreement: Sequence[AgreementAct] = field(default_factory=list)
     amendments: Sequence[AmendmentNote] = field(default_factory=list)
+    developer_responses: Sequence[DeveloperResponse] = field(default_factory=list)
 
 
 def from_run_dirs(
@@ -47,7 +51,8 @@ def from_run_dirs(
         protocol_file: The protocol (YAML).
         run_dirs: One run directory per partner.
         bundles: The partners' signed bundles of these runs (optional): verified against
-            `keyring_file`, they add the bundle digest and signer key id to the provenance.
+            `keyring_file`, they add the bundle digest and signer key id to the provenance,
+            and the partners' sign-offs they carry to the agreement.
         keyring_file: The partners' keyring; required with `bundles` or `signatures`.
         signatures: Partners' signed sign-offs of the protocol (`accord protocol sign`),
             verified against `keyring_file` and cited in the report.
@@ -65,7 +70,7 @@ def from_run_dirs(
     table, manifests = load_runs(list(run_dirs), protocol)
     check_protocol(manifests, pid, protocol_file)
     result = analyze(table, protocol, manifests)
-    signed = _bundles(bundles, keyring_file, pid, manifests)
+    signed, carried = _bundles(bundles, keyring_file, pid, manifests)
     runs = [
         RunProvenance(
             partner=partner,
@@ -91,7 +96,7 @@ def from_run_dirs(
         analysis=result.model_dump(mode="json"),
         runs=runs,
         source="run directories",
-        agreement=_signatures(signatures, keyring_file, pid),
+        agreement=_merged(_signatures(signatures, keyring_file, pid), carried),
     )
 
 
@@ -112,17 +117,27 @@ def _signatures(
         problem = verify_act(act, keyring, pid)
         if problem:
             raise InputError(f"signature {path} does not verify: {problem}")
-        acts.append(
-            AgreementAct(
-                partner=act.partner,
-                act=act.act,
-                protocol_id=act.protocol_id,
-                signed_at=act.signed_at.isoformat(),
-                key_id=act.key_id,
-                reason=act.reason,
-            )
-        )
+        acts.append(_cited(act))
     return sorted(acts, key=lambda a: a.signed_at)
+
+
+def _cited(act: "PartnerAct") -> AgreementAct:
+    """A verified act as the report cites it (no ledger entry: verified offline)."""
+    return AgreementAct(
+        partner=act.partner,
+        act=act.act,
+        protocol_id=act.protocol_id,
+        signed_at=act.signed_at.isoformat(),
+        key_id=act.key_id,
+        reason=act.reason,
+        hub=act.hub,
+    )
+
+
+def _merged(given: list[AgreementAct], carried: list[AgreementAct]) -> list[AgreementAct]:
+    """Sign-offs from files and those carried in bundles, each cited once, in time order."""
+    unique = {(a.partner, a.act, a.signed_at, a.key_id): a for a in [*given, *carried]}
+    return sorted(unique.values(), key=lambda a: a.signed_at)
 
 
 def check_protocol(manifests: Mapping[str, Any], pid: str, protocol_file: Path) -> None:
@@ -141,10 +156,13 @@ def check_protocol(manifests: Mapping[str, Any], pid: str, protocol_file: Path) 
 
 def _bundles(
     bundles: Sequence[Path], keyring_file: Path | None, pid: str, manifests: Mapping[str, Any]
-) -> dict[str, tuple[str, str]]:
-    """Partner -> (bundle sha256, signer key id) of verified bundles of these runs."""
+) -> tuple[dict[str, tuple[str, str]], list[AgreementAct]]:
+    """Signers of verified bundles of these runs, and the sign-offs the bundles carry.
+
+    The first maps partner -> (bundle sha256, signer key id).
+    """
     if not bundles:
-        return {}
+        return {}, []
     if keyring_file is None:
         raise InputError("--bundle needs --keyring: bundles are cited only once verified")
     from ..bundle import verify_bundle
@@ -152,6 +170,7 @@ def _bundles(
 
     keyring = read_keyring(keyring_file)
     signed: dict[str, tuple[str, str]] = {}
+    carried: list[AgreementAct] = []
     for path in bundles:
         verified = verify_bundle(path, keyring, expected_protocol_id=pid)
         partner = verified.document.partner
@@ -163,4 +182,5 @@ def _bundles(
                 "given for it (its logs differ); pass the bundle built from that run"
             )
         signed[partner] = (verified.sha256, verified.document.key_id)
-    return signed
+        carried += [_cited(act) for act in verified.document.signoffs]
+    return signed, carried

@@ -80,6 +80,7 @@ def render_markdown(report: Report) -> str:
         + ("; ".join(a.sentence() for a in r.provenance.agreement) or "none recorded"),
         *(f"- {a.sentence()}" for a in r.provenance.amendments),
         "",
+        *_responses(r),
         *_table(provenance_table(r.provenance.runs)),
         "## Appendix: the protocol",
         "",
@@ -91,3 +92,27 @@ def render_markdown(report: Report) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _responses(r: Report) -> list[str]:
+    """Developers' responses, verbatim (fenced, so no markup in them is interpreted)."""
+    lines: list[str] = []
+    for response in r.provenance.developer_responses:
+        fence = "`" * max(3, _longest_backtick_run(response.text) + 1)
+        lines += [
+            f"### Developer response: {response.heading()}",
+            "",
+            f"{fence}text",
+            response.text.rstrip("\n"),
+            fence,
+            "",
+        ]
+    return lines
+
+
+def _longest_backtick_run(text: str) -> int:
+    longest = run = 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return longest

@@ -195,6 +195,8 @@ class AgreementAct(_Row):
         description="Its hub ledger entry; None for a signature file verified offline.",
     )
     reason: str | None = None
+    late: bool = Field(default=False, description="A sign-off after a quorum opened it.")
+    hub: str | None = Field(default=None, description="The hub the act was signed for.")
 
     def sentence(self) -> str:
         """The act in words, with its key and ledger entry."""
@@ -210,7 +212,29 @@ class AgreementAct(_Row):
             if self.ledger_seq is not None
             else "signature file verified with the keyring"
         )
-        return f"{self.partner} {verb} on {self.signed_at} (key {self.key_id}, {where}){why}"
+        late = " after the exercise opened" if self.late else ""
+        if self.ledger_seq is not None and self.hub is None:
+            where += ", not bound to a hub"
+        return f"{self.partner} {verb}{late} on {self.signed_at} (key {self.key_id}, {where}){why}"
+
+
+class DeveloperResponse(_Row):
+    """A model developer's response to its models' results, printed verbatim."""
+
+    institute: str
+    models: list[str]
+    member: str | None
+    at: str
+    ledger_seq: int
+    text: str
+    sha256: str
+
+    def heading(self) -> str:
+        """Who responded about which models, when, and where on the ledger."""
+        return (
+            f"{self.institute} on {', '.join(self.models)} ({self.at}, ledger entry "
+            f"{self.ledger_seq}, SHA-256 {self.sha256})"
+        )
 
 
 class AmendmentNote(_Row):
@@ -256,6 +280,9 @@ class Provenance(_Row):
     )
     amendments: list[AmendmentNote] = Field(
         default_factory=list, description="Amendments of the protocol, in order."
+    )
+    developer_responses: list[DeveloperResponse] = Field(
+        default_factory=list, description="Model developers' responses, verbatim, in order."
     )
 
 

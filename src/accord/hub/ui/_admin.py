@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import Response
 
 from .. import _policy as policy
-from .._auth import INSTITUTE_ROLES, ROLES
+from .._auth import INSTITUTE_ROLES, ROLES, SECONDEE_ROLES
 from .._errors import BadRequest, HubError
 from ._web import Web, web
 
@@ -204,7 +204,7 @@ def _institute_page(w: Web, institute_id: str) -> Response:
         "secondments": hub.secondments(actor, institute_id) if member else None,
         "challenge": None,
         "roles": ROLES if actor.hub_admin else INSTITUTE_ROLES,
-        "secondee_roles": INSTITUTE_ROLES,
+        "secondee_roles": SECONDEE_ROLES,
     }
     if admin:
         try:

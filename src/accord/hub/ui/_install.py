@@ -16,6 +16,7 @@ from ..._util import AccordError
 from .._errors import HubError, http_status
 from ._actions import actions_router
 from ._admin import admin_router
+from ._agreement import agreement_router
 from ._pages import pages_router
 from ._web import HERE, web
 
@@ -52,6 +53,7 @@ def install_ui(app: FastAPI, secure_cookies: bool | None = None) -> None:
     app.include_router(actions_router())
     app.include_router(pages_router())
     app.include_router(admin_router())
+    app.include_router(agreement_router())
     for kind in (HubError, AccordError, StarletteHTTPException, RequestValidationError):
         api_handler = app.exception_handlers.get(kind)
         if api_handler is not None:

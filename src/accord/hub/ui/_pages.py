@@ -9,6 +9,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from .. import _policy as policy
 from .._errors import NotFound
 from .._queries import MAX_PAGE
+from ._agreement import agreement_context
 from ._results import report_view
 from ._web import Web, web
 
@@ -41,7 +42,8 @@ def pages_router() -> APIRouter:
         protocol = parse_protocol(
             row.protocol_yaml, f"exercise {exercise_id}", Path("."), resolve_tasks=False
         )
-        report, sections = report_view(hub, w.reports, actor, exercise_id, row.state, insider)
+        scope = policy.results_scope(actor, view)
+        report, sections = report_view(hub, w.reports, actor, exercise_id, row.state, scope)
         embargoed = row.embargo_until is not None and hub.clock() < row.embargo_until
         return w.render(
             "exercise.html.j2",
@@ -60,6 +62,7 @@ def pages_router() -> APIRouter:
             scores=hub.scores(actor, exercise_id, None, PAGE_SIZE, 0) if insider else None,
             page_size=PAGE_SIZE,
             after=None,
+            **agreement_context(w, exercise_id, view, row.state),
         )
 
     @router.get("/exercises/{exercise_id}/scores")
@@ -90,7 +93,7 @@ def pages_router() -> APIRouter:
             w.actor,
             exercise_id,
             row.state,
-            policy.see_samples(w.actor, view).allowed,
+            policy.results_scope(w.actor, view),
         )
         if format == "md":
             return Response(render(built, "md"), media_type="text/markdown; charset=utf-8")

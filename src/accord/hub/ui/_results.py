@@ -3,8 +3,9 @@
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
+from .. import _policy as policy
 from .._auth import Actor
-from .._reports import _submission_count, report_inputs
+from .._reports import _responses_seq, _submission_count, report_inputs
 from .._service import Hub
 
 if TYPE_CHECKING:
@@ -15,7 +16,12 @@ ReportCache = OrderedDict[tuple[Any, ...], tuple["Report", list[dict[str, Any]]]
 
 
 def report_view(
-    hub: Hub, cache: ReportCache, actor: Actor, exercise_id: str, state: str, insider: bool
+    hub: Hub,
+    cache: ReportCache,
+    actor: Actor,
+    exercise_id: str,
+    state: str,
+    scope: policy.ResultsScope,
 ) -> tuple["Report", list[dict[str, Any]]]:
     """The report of an exercise and its task sections as display parts (tables, SVG charts).
 
@@ -27,7 +33,13 @@ def report_view(
 
     from ...report import build_report, render_svg, task_parts
 
-    key = (exercise_id, _submission_count(hub, exercise_id), state, insider)
+    key = (
+        exercise_id,
+        _submission_count(hub, exercise_id),
+        state,
+        scope.key(),
+        _responses_seq(hub, actor, exercise_id),
+    )
     hit = cache.get(key)
     if hit is not None:
         cache.move_to_end(key)
