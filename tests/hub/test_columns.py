@@ -46,9 +46,7 @@ def labelled(table: ScoreTable) -> list[tuple[Any, ...]]:
     return sorted(out, key=repr)
 
 
-def randomize(
-    session: Any, exercise_id: str, rng: np.random.Generator, unclustered: float
-) -> None:
+def randomize(session: Any, exercise_id: str, rng: np.random.Generator, unclustered: float) -> None:
     """Replace every run's scores with random ones; add superseded runs that must not count.
 
     A share `unclustered` of the samples lack a cluster value.
