@@ -14,7 +14,7 @@ from accord.hub._queries import current_scores
 from accord.protocol import parse_protocol
 from accord.run import RunManifest
 from accord.store import Exercise, Run, RunScoreColumns, SampleScore, Submission, transaction
-from tests.hub.conftest import BACKENDS, Bundles, build_world
+from tests.hub.conftest import BACKENDS, Bundles, World, build_world
 from tests.hub.test_api import open_exercise, submit
 
 
@@ -91,14 +91,20 @@ def randomize(session: Any, exercise_id: str, rng: np.random.Generator, uncluste
         session.execute(insert(SampleScore), rows)
 
 
+def both_submitted(database: str, tmp_path: Path, bundles: Bundles) -> tuple[World, str]:
+    """A hub with an open exercise and both partners' submissions."""
+    world = build_world(database, tmp_path, bundles)
+    exercise = open_exercise(world, bundles)
+    for who, bundle in (("a-evaluator", bundles.a), ("b-evaluator", bundles.b)):
+        assert submit(world, who, exercise, bundle).status_code == 201
+    return world, exercise
+
+
 @pytest.mark.parametrize("database", BACKENDS, indirect=True)
 def test_columns_equal_rows_on_random_exercises(
     database: str, tmp_path: Path, bundles: Bundles
 ) -> None:
-    world = build_world(database, tmp_path, bundles)
-    exercise = open_exercise(world, bundles)
-    assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 201
-    assert submit(world, "b-evaluator", exercise, bundles.b).status_code == 201
+    world, exercise = both_submitted(database, tmp_path, bundles)
     # signed later than b's bundle: supersedes its run and records a deviation
     assert submit(world, "b-evaluator", exercise, bundles.b_other_data).status_code == 201
     hub = world.hub
@@ -159,10 +165,7 @@ def test_columns_equal_rows_on_random_exercises(
 def test_a_hub_with_runs_stored_before_columns_serves_the_same_results(
     database: str, tmp_path: Path, bundles: Bundles
 ) -> None:
-    world = build_world(database, tmp_path, bundles)
-    exercise = open_exercise(world, bundles)
-    assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 201
-    assert submit(world, "b-evaluator", exercise, bundles.b).status_code == 201
+    world, exercise = both_submitted(database, tmp_path, bundles)
     path = f"/exercises/{exercise}/results"
     before = world.call("a-evaluator", "GET", path).json()
     with transaction(world.hub.sessions) as session:  # as a hub upgraded from 0004 has them

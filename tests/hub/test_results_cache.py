@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from accord.hub import create_app, open_hub
 from tests.hub.conftest import BACKENDS, Bundles, World, agree, build_world
 from tests.hub.test_api import open_exercise, submit
+from tests.hub.test_columns import both_submitted
 
 
 class Worker:
@@ -94,10 +95,7 @@ def test_every_change_reaches_a_worker_with_a_warm_cache(
 def test_cached_results_keep_each_policy_view(
     database: str, tmp_path: Path, bundles: Bundles
 ) -> None:
-    world = build_world(database, tmp_path, bundles)
-    exercise = open_exercise(world, bundles)
-    for who, bundle in (("a-evaluator", bundles.a), ("b-evaluator", bundles.b)):
-        assert submit(world, who, exercise, bundle).status_code == 201
+    world, exercise = both_submitted(database, tmp_path, bundles)
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/close").status_code == 200
     agree(world, exercise, bundles.private_keys, "approve")
     assert world.call("hub-admin", "POST", f"/exercises/{exercise}/publish").status_code == 200
