@@ -22,7 +22,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,18 +38,20 @@ import numpy as np
 import yaml
 from sqlalchemy import delete, func, insert, select
 
-from accord.analysis import ScoreTable
+from accord.analysis import ScoreTable, analyze
 from accord.bundle import build_bundle
 from accord.hub import HubClient, create_app, open_hub, serve_in_background
 from accord.hub._columns import backfill, score_table
 from accord.hub._queries import current_scores
 from accord.identity import load_private_key, write_key_pair
-from accord.protocol import load_protocol, write_example
-from accord.run import plan_share, run_share
+from accord.protocol import load_protocol, parse_protocol, write_example
+from accord.run import RunManifest, plan_share, run_share
 from accord.store import (
+    Exercise,
     Run,
     RunScoreColumns,
     SampleScore,
+    Submission,
     make_engine,
     session_factory,
     transaction,
@@ -185,25 +186,36 @@ def measure_cold(url: str, admin: str, token: str, exercise: str) -> list[float]
     return spent
 
 
-def baseline(db: str, data: Path, exercise: str) -> tuple[float, float]:
-    """In this process: the analysis table from every row (the earlier path) and from the
-    run columns, each timed once with the analysis (median of 2 for the columns)."""
+def baseline(db: str, data: Path, exercise: str) -> dict[str, tuple[float, float]]:
+    """In this process, (wall s, CPU s) of building the analysis table from every row (the
+    path before run columns) and from the run columns (best of 2), and of the analysis."""
     hub = open_hub(db, data, upgrade=False)
+    out: dict[str, tuple[float, float]] = {}
     with transaction(hub.reads) as session:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         rows = session.execute(current_scores(exercise)).all()
         columns = list(zip(*rows, strict=True))
         names = ("task", "model", "partner", "scorer", "sample", "epoch", "value", "cluster")
-        table = ScoreTable.from_columns(**dict(zip(names, columns, strict=True)))
-        row_seconds = time.perf_counter() - start
-        del rows, columns, table
-        spent = []
+        ScoreTable.from_columns(**dict(zip(names, columns, strict=True)))
+        out["rows"] = (time.perf_counter() - wall, time.process_time() - cpu)
+        del rows, columns
         for _ in range(2):
-            start = time.perf_counter()
-            score_table(session, hub.sessions, exercise)
-            spent.append(time.perf_counter() - start)
+            wall, cpu = time.perf_counter(), time.process_time()
+            table = score_table(session, hub.sessions, exercise)
+            spent = (time.perf_counter() - wall, time.process_time() - cpu)
+            out["columns"] = min(out.get("columns", spent), spent)
+        exercise_row = session.get(Exercise, exercise)
+        submissions = session.scalars(select(Submission).where(Submission.exercise_id == exercise))
+        manifests = {
+            s.institute_id: RunManifest.model_validate(s.verification["run_manifest"])
+            for s in submissions
+        }
+        protocol = parse_protocol(exercise_row.protocol_yaml, "p", Path("."), resolve_tasks=False)  # type: ignore[union-attr]
+        wall, cpu = time.perf_counter(), time.process_time()
+        analyze(table, protocol, manifests)  # type: ignore[arg-type]
+        out["analysis"] = (time.perf_counter() - wall, time.process_time() - cpu)
     hub.engine.dispose()
-    return row_seconds, statistics.median(spent)
+    return out
 
 
 @contextmanager
@@ -296,15 +308,19 @@ def prepare(
 def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers: int) -> None:
     """Prepare, serve with `workers` processes, measure cold and warm; print a table."""
     exercise, admin, token, count, fill_seconds = prepare(db, data, *setup)
-    row_seconds, column_seconds = baseline(db, data, exercise)
+    base = baseline(db, data, exercise)
     with hub_server(db, data, workers) as url:
         first = measure_cold(url, admin, token, exercise)
         with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
             warm = measure_warm(pool, url, token, exercise, count)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{label}: {count:,} score rows (filled in {fill_seconds:.0f} s), {workers} workers")
+    print(f"load average after measuring (1, 5, 15 min): {load} on {os.cpu_count()} cores")
+    (row_wall, row_cpu), (col_wall, col_cpu) = base["rows"], base["columns"]
     print(
-        f"analysis table in-process: from rows {row_seconds:.2f} s, from run columns "
-        f"{column_seconds:.3f} s (ratio {row_seconds / column_seconds:.0f}x)"
+        f"in-process, wall (CPU) s: analysis table from rows {row_wall:.2f} ({row_cpu:.2f}), "
+        f"from run columns {col_wall:.3f} ({col_cpu:.3f}); ratio {row_cpu / col_cpu:.0f}x CPU; "
+        f"the analysis itself {base['analysis'][0]:.2f} ({base['analysis'][1]:.2f})"
     )
     cold = np.array(first) * 1000
     print(
