@@ -1,38 +1,63 @@
-"""Results queries over HTTP on an exercise with 1,000,000 score rows, SQLite and PostgreSQL.
+"""Hub queries over HTTP at 1,000,000 score rows, measured from outside the server.
 
 A real exercise (two partners' signed bundles of the example task) is submitted through the
-API, then its runs are filled with synthetic score rows up to 1,000,000. A hub serves it on
-loopback; a bounded pool of concurrent clients (8 threads x 40 requests each) measures p50
-and p95 latency of: a page of per-sample scores (keyset pagination, random depth), the same
-by offset (shallow), and the results summary (analysis over every row; the first, cold
-request is timed on its own, then cached per submission count).
+API, then its runs are filled with synthetic score rows up to 1,000,000 (bulk inserts; each
+run's score columns are stored as ingest stores them). `accord hub serve --workers N` then
+serves it in its own process; the clients are other processes:
 
-Usage: python benchmarks/hub_queries.py [--rows 1000000] [--postgres URL]
+- cold `results`: after each of a few changes (each appends to the ledger, which
+  invalidates every worker's cache), one request from this process;
+- warm: 8 client processes x 50 requests per kind (results, a scores page by keyset at a
+  random depth and by offset, the exercise list): p50/p95/p99 and throughput.
+
+Baseline in the same run: building the analysis table from every row (the path before
+run columns) beside building it from the columns, in-process.
+
+Usage: python benchmarks/hub_queries.py [--rows 1000000] [--workers 2] [--postgres URL]
 """
 
 import argparse
+import multiprocessing
+import os
 import random
-import statistics
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 import yaml
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
+from accord.analysis import ScoreTable, analyze
 from accord.bundle import build_bundle
 from accord.hub import HubClient, create_app, open_hub, serve_in_background
+from accord.hub._columns import backfill, score_table
+from accord.hub._queries import current_scores
 from accord.identity import load_private_key, write_key_pair
-from accord.protocol import load_protocol, write_example
-from accord.run import plan_share, run_share
-from accord.store import Run, SampleScore, make_engine, session_factory, transaction
+from accord.protocol import load_protocol, parse_protocol, write_example
+from accord.run import RunManifest, plan_share, run_share
+from accord.store import (
+    Exercise,
+    Run,
+    RunScoreColumns,
+    SampleScore,
+    Submission,
+    make_engine,
+    session_factory,
+    transaction,
+)
 
-CLIENTS, REQUESTS = 8, 40
+CLIENTS, REQUESTS, COLD_ROUNDS, WARMUP_ROUNDS = 8, 50, 5, 10
 
 
 def bundles(work: Path, limit: int | None = None) -> tuple[str, dict[str, Path], dict[str, object]]:
@@ -55,6 +80,8 @@ def bundles(work: Path, limit: int | None = None) -> tuple[str, dict[str, Path],
 
 
 def fill(db: str, exercise: str, rows: int) -> None:
+    """Fill the exercise's runs with synthetic score rows up to `rows` in all (bulk inserts),
+    and store each run's score columns from the same values, as ingest does."""
     engine = make_engine(db)
     with transaction(session_factory(engine)) as session:
         runs = list(session.scalars(select(Run).where(Run.exercise_id == exercise)))
@@ -84,49 +111,157 @@ def fill(db: str, exercise: str, rows: int) -> None:
             ]
             with engine.begin() as connection:
                 connection.execute(insert(SampleScore), payload)
+    with transaction(session_factory(engine)) as session:  # the run's rows, now all of them
+        session.execute(delete(RunScoreColumns))
+    writes = session_factory(engine)
+    with transaction(session_factory(engine, write=False)) as session:
+        for run in runs:
+            backfill(session, writes, run.id)
     engine.dispose()
 
 
-def measure(url: str, token: str, exercise: str, max_id: int) -> dict[str, list[float]]:
-    headers = {"Authorization": f"Bearer {token}"}
-    kinds = {
-        "scores (keyset, random depth)": lambda c: c.get(
+def client_process(job: tuple[str, str, str, str, int, int, int]) -> list[float]:
+    """One client process: `requests` timed requests of one kind on its own connection."""
+    url, token, kind, exercise, max_id, requests, seed = job
+    rng = random.Random(seed)
+    paths = {
+        "results": lambda: (f"/api/v1/exercises/{exercise}/results", {}),
+        "scores, keyset at random depth": lambda: (
             f"/api/v1/exercises/{exercise}/scores",
-            params={"limit": 100, "after": random.randint(0, max_id - 200)},
+            {"limit": 100, "after": rng.randint(0, max_id - 200)},
         ),
-        "scores (offset <= 10,000)": lambda c: c.get(
+        "scores, offset <= 10,000": lambda: (
             f"/api/v1/exercises/{exercise}/scores",
-            params={"limit": 100, "offset": random.randint(0, 10_000)},
+            {"limit": 100, "offset": rng.randint(0, 10_000)},
         ),
-        "results (cached analysis)": lambda c: c.get(f"/api/v1/exercises/{exercise}/results"),
+        "exercise list": lambda: ("/api/v1/exercises", {}),
     }
-    timings: dict[str, list[float]] = {}
-    for name, request in kinds.items():
-
-        def worker(_: int, request=request) -> list[float]:  # type: ignore[no-untyped-def]
-            spent = []
-            with httpx.Client(base_url=url, headers=headers, timeout=300) as client:
-                for _ in range(REQUESTS):
-                    start = time.perf_counter()
-                    response = request(client)
-                    spent.append(time.perf_counter() - start)
-                    assert response.status_code == 200, response.text[:200]
-            return spent
-
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            timings[name] = [t for part in pool.map(worker, range(CLIENTS)) for t in part]
-    return timings
+    spent = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
+        client.timeout = 300
+        for _ in range(requests):
+            path, params = paths[kind]()
+            start = time.perf_counter()
+            response = client.get(path, params=params)
+            spent.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.text[:200]
+    return spent
 
 
-def run_backend(
-    label: str,
+KINDS = ("results", "scores, keyset at random depth", "scores, offset <= 10,000", "exercise list")
+
+
+def measure_warm(
+    pool: Any, url: str, token: str, exercise: str, max_id: int
+) -> dict[str, tuple[list[float], float]]:
+    """Per kind: the latencies of CLIENTS client processes x REQUESTS, and the wall time."""
+    out = {}
+    for kind in KINDS:
+        jobs = [(url, token, kind, exercise, max_id, REQUESTS, i) for i in range(CLIENTS)]
+        for _ in range(WARMUP_ROUNDS):  # until every worker has its cache (none is slow)
+            parts = pool.map(client_process, [(*job[:5], 3, job[6]) for job in jobs])
+            if max(t for part in parts for t in part) < 1.0:
+                break
+        start = time.perf_counter()
+        parts = pool.map(client_process, jobs)
+        out[kind] = ([t for part in parts for t in part], time.perf_counter() - start)
+    return out
+
+
+def measure_cold(url: str, admin: str, token: str, exercise: str) -> list[float]:
+    """`results` right after a change: each round appends to the ledger (a new institute),
+    which invalidates every worker's cache, then times one results request."""
+    spent = []
+    with httpx.Client(base_url=f"{url}/api/v1", timeout=600) as client:
+        for _ in range(COLD_ROUNDS):
+            created = client.post(
+                "/institutes",
+                json={"id": f"i-{uuid.uuid4().hex[:8]}", "name": "bench"},
+                headers={"Authorization": f"Bearer {admin}"},
+            )
+            assert created.status_code == 201, created.text[:200]
+            start = time.perf_counter()
+            response = client.get(
+                f"/exercises/{exercise}/results", headers={"Authorization": f"Bearer {token}"}
+            )
+            spent.append(time.perf_counter() - start)
+            assert response.status_code == 200, response.text[:200]
+    return spent
+
+
+def baseline(db: str, data: Path, exercise: str) -> dict[str, tuple[float, float]]:
+    """In this process, (wall s, CPU s) of building the analysis table from every row (the
+    path before run columns) and from the run columns (best of 2), and of the analysis."""
+    hub = open_hub(db, data, upgrade=False)
+    out: dict[str, tuple[float, float]] = {}
+    with transaction(hub.reads) as session:
+        wall, cpu = time.perf_counter(), time.process_time()
+        rows = session.execute(current_scores(exercise)).all()
+        columns = list(zip(*rows, strict=True))
+        names = ("task", "model", "partner", "scorer", "sample", "epoch", "value", "cluster")
+        ScoreTable.from_columns(**dict(zip(names, columns, strict=True)))
+        out["rows"] = (time.perf_counter() - wall, time.process_time() - cpu)
+        del rows, columns
+        for _ in range(2):
+            wall, cpu = time.perf_counter(), time.process_time()
+            table = score_table(session, hub.sessions, exercise)
+            spent = (time.perf_counter() - wall, time.process_time() - cpu)
+            out["columns"] = min(out.get("columns", spent), spent)
+        exercise_row = session.get(Exercise, exercise)
+        submissions = session.scalars(select(Submission).where(Submission.exercise_id == exercise))
+        manifests = {
+            s.institute_id: RunManifest.model_validate(s.verification["run_manifest"])
+            for s in submissions
+        }
+        protocol = parse_protocol(exercise_row.protocol_yaml, "p", Path("."), resolve_tasks=False)  # type: ignore[union-attr]
+        wall, cpu = time.perf_counter(), time.process_time()
+        analyze(table, protocol, manifests)  # type: ignore[arg-type]
+        out["analysis"] = (time.perf_counter() - wall, time.process_time() - cpu)
+    hub.engine.dispose()
+    return out
+
+
+@contextmanager
+def hub_server(db: str, data: Path, workers: int) -> Iterator[str]:
+    """`accord hub serve --workers N` in its own process on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "accord.cli", "hub", "serve", "--db", db, "--data", str(data)]
+    command += ["--port", str(port), "--workers", str(workers)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None and time.monotonic() < deadline, "hub did not start"
+            try:
+                httpx.get(f"{url}/api/v1/exercises", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def prepare(
     db: str,
     data: Path,
     protocol_yaml: str,
     bundle_files: dict[str, Path],
     keys: dict[str, object],
     rows: int,
-) -> None:
+) -> tuple[str, str, str, int, float]:
+    """An exercise with both partners' real submissions, filled to `rows`.
+
+    Returns (exercise, admin token, a partner's token, score rows, fill seconds).
+    """
     hub = open_hub(db, data)
     _, admin = hub.bootstrap("hub", "Hub", "admin@hub.example")
     with serve_in_background(create_app(hub)) as url:
@@ -164,45 +299,60 @@ def run_backend(
                     files={"bundle": ("b", stream)},
                     timeout=300,
                 ).raise_for_status()
-        start = time.perf_counter()
-        fill(db, exercise, rows)
-        hub.refresh_statistics()  # as an accepted submission does
-        fill_seconds = time.perf_counter() - start
-        hub.analysis_cache.clear()
-        counts = hub.counts()
-        start = time.perf_counter()
-        api.get(f"/exercises/{exercise}/results").raise_for_status()
-        cold = time.perf_counter() - start
-        timings = measure(url, tokens["inst-a"], exercise, counts["sample_scores"])
+    start = time.perf_counter()
+    fill(db, exercise, rows)
+    hub.refresh_statistics()  # as an accepted submission does
+    fill_seconds = time.perf_counter() - start
+    count = hub.counts()["sample_scores"]
+    hub.engine.dispose()
+    return exercise, admin.token, tokens["inst-a"], count, fill_seconds
+
+
+def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers: int) -> None:
+    """Prepare, serve with `workers` processes, measure cold and warm; print a table."""
+    exercise, admin, token, count, fill_seconds = prepare(db, data, *setup)
+    base = baseline(db, data, exercise)
+    with hub_server(db, data, workers) as url:
+        first = measure_cold(url, admin, token, exercise)
+        with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
+            warm = measure_warm(pool, url, token, exercise, count)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n{label}: {count:,} score rows (filled in {fill_seconds:.0f} s), {workers} workers")
+    print(f"load average after measuring (1, 5, 15 min): {load} on {os.cpu_count()} cores")
+    (row_wall, row_cpu), (col_wall, col_cpu) = base["rows"], base["columns"]
     print(
-        f"\n{label}: {counts['sample_scores']:,} score rows (filled in {fill_seconds:.0f} s); cold results (analysis of every row): {cold:.2f} s"
+        f"in-process, wall (CPU) s: analysis table from rows {row_wall:.2f} ({row_cpu:.2f}), "
+        f"from run columns {col_wall:.3f} ({col_cpu:.3f}); ratio {row_cpu / col_cpu:.0f}x CPU; "
+        f"the analysis itself {base['analysis'][0]:.2f} ({base['analysis'][1]:.2f})"
     )
-    print(f"{'query':>32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, values in timings.items():
-        values.sort()
-        p95 = values[int(0.95 * (len(values) - 1))]
-        print(
-            f"{name:>32} {len(values):>5} {statistics.median(values) * 1000:>8.1f} {p95 * 1000:>8.1f}"
-        )
+    cold = np.array(first) * 1000
+    print(
+        f"cold results after a change (n={len(cold)}): p50 {np.percentile(cold, 50):.0f} ms, "
+        f"max {cold.max():.0f} ms"
+    )
+    print(f"{'warm query':>32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}")
+    for kind, (values, wall) in warm.items():
+        ms = np.array(values) * 1000
+        p50, p95, p99 = (np.percentile(ms, q) for q in (50, 95, 99))
+        print(f"{kind:>32} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {len(ms) / wall:>7.0f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="accord-hub-bench-"))
     protocol_yaml, bundle_files, keys = bundles(work)
-    print(f"{CLIENTS} concurrent clients x {REQUESTS} requests per query kind, loopback HTTP")
-    run_backend(
-        "SQLite",
-        str(work / "hub.db"),
-        work / "sqlite-data",
-        protocol_yaml,
-        bundle_files,
-        keys,
-        args.rows,
+    setup = (protocol_yaml, bundle_files, keys, args.rows)
+    print(
+        f"server: accord hub serve --workers {args.workers} (own process); clients: "
+        f"{CLIENTS} processes x {REQUESTS} requests per query kind, loopback HTTP"
     )
+    if not args.skip_sqlite:
+        run_backend("SQLite", str(work / "hub.db"), work / "sqlite-data", setup, args.workers)
     import psycopg
 
     name = f"accord_bench_{uuid.uuid4().hex[:8]}"
@@ -210,15 +360,7 @@ def main() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         base = args.postgres.rsplit("/", 1)[0]
-        run_backend(
-            "PostgreSQL",
-            f"{base}/{name}",
-            work / "pg-data",
-            protocol_yaml,
-            bundle_files,
-            keys,
-            args.rows,
-        )
+        run_backend("PostgreSQL", f"{base}/{name}", work / "pg-data", setup, args.workers)
     finally:
         with psycopg.connect(args.postgres, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

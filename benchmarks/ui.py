@@ -65,6 +65,7 @@ def run_backend(label: str, db: str, data: Path, made: tuple, rows: int) -> dict
         fill(db, exercise, rows)
         hub.refresh_statistics()
         hub.analysis_cache.clear()
+        hub.results_cache.clear()
         count = hub.counts()["sample_scores"]
 
         browser = httpx.Client(base_url=url, timeout=600)

@@ -76,6 +76,9 @@ def serve(
     data: Path = DataOption,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(
+        1, "--workers", min=1, help="Worker processes (PostgreSQL recommended for more than 1)."
+    ),
 ) -> None:
     """Serve the hub (web interface at /, API at /api/v1, OpenAPI at /docs); deliver webhooks.
 
@@ -83,6 +86,7 @@ def serve(
     marked Secure.
 
     Example: `accord hub serve --db accord-hub/hub.db --port 8000`
+    (or `--db postgresql://... --workers 4`: see docs/deployment.md)
     """
     import uvicorn
 
@@ -93,7 +97,12 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     err.print(f"web interface: http://{shown}:{port}/  (API: http://{shown}:{port}/api/v1)")
     try:
-        uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
+        if workers > 1:
+            from ..hub._serve import run_workers
+
+            run_workers(db, data, host, port, workers)
+        else:
+            uvicorn.run(create_app(hub), host=host, port=port, log_level="info")
     finally:
         dispatcher.stop()
 

@@ -33,7 +33,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import __version__
 from .._util import InputError, OperationError
-from ..store import Base, LedgerCheck, make_engine, migrate, session_factory, transaction
+from ..store import (
+    Base,
+    LedgerCheck,
+    RunScoreColumns,
+    make_engine,
+    migrate,
+    session_factory,
+    transaction,
+)
 from ..store import verify_ledger as verify_chain
 from ._checkpoint import CHECKPOINT_FILE, KEY_FILE
 
@@ -194,6 +202,10 @@ def _run(command: list[str], db: str) -> None:
         raise OperationError(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()}")
 
 
+DERIVED = {RunScoreColumns.__tablename__}
+"""Tables a logical backup leaves out: the hub rebuilds them from the rows on first read."""
+
+
 def _tables() -> list[Any]:
     return list(Base.metadata.sorted_tables)
 
@@ -211,6 +223,8 @@ def _logical_export(engine: Engine, directory: Path) -> None:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
         for table in _tables():
+            if table.name in DERIVED:
+                continue
             with (directory / f"{table.name}.jsonl").open("w", encoding="utf-8") as sink:
                 result = connection.execution_options(yield_per=_BATCH).execute(select(table))
                 for row in result.mappings():

@@ -53,7 +53,10 @@ class HubBase:
         self.signer = LedgerSigner(data_dir, clock())
         event.listen(self.sessions, "after_commit", self.signer.after_commit)
         self.clock = clock
-        self.analysis_cache: dict[tuple[str, int], dict[str, Any]] = {}
+        # keyed as `_cache` says: (exercise, ledger seq, protocol) and, for results, also the
+        # exercise's state and the reader's policy view
+        self.analysis_cache: dict[tuple[str, int, str], dict[str, Any]] = {}
+        self.results_cache: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
 
     # identity ----------------------------------------------------------------------------
 

@@ -7,9 +7,13 @@ can later ask whether the ledger still contains it (`expect_head`). The hub also
 newest head in a checkpoint file beside the database, which `verify` checks every time.
 """
 
+import fcntl
 import json
 import os
+import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -67,13 +71,26 @@ class LedgerSigner:
         if appended is None:
             return
         seq, head = appended
-        with self._lock:
+        # several worker processes may commit at once: a file lock orders them, and each
+        # writes its own temporary file
+        with self._lock, _locked(self.checkpoint_path.with_suffix(".lock")):
             current = self.checkpoint()
             if current is not None and int(current.get("seq", 0)) >= seq:
                 return
-            temp = self.checkpoint_path.with_suffix(".tmp")
-            temp.write_text(json.dumps(self.signed_head(seq, head)))
+            handle, temp = tempfile.mkstemp(dir=self.checkpoint_path.parent, prefix=".checkpoint-")
+            with os.fdopen(handle, "w") as stream:
+                stream.write(json.dumps(self.signed_head(seq, head)))
             os.replace(temp, self.checkpoint_path)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as stream:
+        fcntl.flock(stream, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(stream, fcntl.LOCK_UN)
 
 
 def signed_head_valid(head: dict[str, Any], record: PublicKeyRecord) -> bool:

@@ -27,6 +27,7 @@ from ..bundle import (
 from ..identity import Keyring, KeyringEntry, PublicKeyRecord
 from ..protocol import Protocol, partner_share, protocol_id
 from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
+from ._columns import ColumnsBuilder
 from ._depth import MAX_DEPTH, too_deep
 from ._errors import Rejected
 from ._package_check import package_deviations
@@ -188,10 +189,12 @@ def store_submission(
             cluster_key = protocol.task(member.task_id).cluster
             keep_text = member.disclosure in _CONTENT_LEVELS
             batch: list[dict[str, Any]] = []
+            columns = ColumnsBuilder()
             try:
                 for row in score_rows(opened.member(member.name), cluster_key, keep_text):
                     row["run_id"] = run.id
                     batch.append(row)
+                    columns.add(row)
                     if len(batch) >= BATCH:
                         session.execute(insert(SampleScore), batch)
                         batch = []
@@ -199,6 +202,7 @@ def store_submission(
                 raise Rejected(f"{member.name} is not a readable Inspect log: {ex}") from None
             if batch:
                 session.execute(insert(SampleScore), batch)
+            session.add(columns.record(run.id))
     session.add_all(deviations)
     return submission, deviations, sorted(superseded)
 

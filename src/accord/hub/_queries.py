@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
-from ..analysis import ScoreTable, analyze
+from ..analysis import analyze
 from ..protocol import Protocol
 from ..run import RunManifest
 from ..store import (
@@ -17,13 +17,14 @@ from ..store import (
     Run,
     SampleScore,
     Submission,
-    head_hash,
     transaction,
     verify_ledger,
 )
 from . import _policy as policy
 from ._auth import Actor
 from ._base import as_dict
+from ._cache import ledger_head, remember
+from ._columns import score_table
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
 from ._review import cut_analysis, cut_status
@@ -36,11 +37,21 @@ class QueryOps(ExerciseOps):
     """Results, ledger and audit queries."""
 
     def results(self, actor: Actor, exercise_id: str) -> dict[str, Any]:
-        """An exercise's runs, deviations, aggregate analysis and the ledger head."""
+        """An exercise's runs, deviations, aggregate analysis and the ledger head.
+
+        Served from a cache keyed by the ledger's head (every change that affects results
+        appends to the ledger, so workers sharing the database agree), the exercise's
+        state and protocol, and the reader's results scope (policy).
+        """
         exercise, view = self.exercise(actor, exercise_id)
         scope = policy.results_scope(actor, view)
         insider = scope.insider
         with transaction(self.reads) as session:
+            seq, head = ledger_head(session)
+            key = (exercise_id, scope.key(), seq, exercise.state, exercise.protocol_id)
+            cached = self.results_cache.get(key)
+            if cached is not None:
+                return dict(cached)
             runs = list(
                 session.scalars(
                     select(Run)
@@ -62,18 +73,21 @@ class QueryOps(ExerciseOps):
                     .order_by(Deviation.found_at, Deviation.id)
                 )
             )
-            analysis = self._analysis(session, exercise_id, exercise.protocol_yaml, submissions)
+            analysis = self._analysis(
+                session,
+                (exercise_id, seq, exercise.protocol_id),
+                exercise.protocol_yaml,
+                submissions,
+            )
             status = status_matrix(
                 session, exercise, self._parse(exercise.protocol_yaml), insider=insider
             )
-            head = head_hash(session)
-            seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
         if scope.models is not None:  # a developer's review: its own models only
             runs = [r for r in runs if scope.shows(r.model_id)]
             deviations = [d for d in deviations if d.run_id in {r.id for r in runs}]
             analysis, status = cut_analysis(analysis, scope), cut_status(status, scope)
-        return {
+        payload = {
             "exercise": exercise_id,
             "state": exercise.state,
             "protocol_id": exercise.protocol_id,
@@ -87,6 +101,8 @@ class QueryOps(ExerciseOps):
             "analysis": analysis,
             "status": status,
         }
+        remember(self.results_cache, key, payload)
+        return dict(payload)
 
     def scores(
         self,
@@ -186,8 +202,7 @@ class QueryOps(ExerciseOps):
         """The ledger's head signed by the hub's key: keep it to detect a cut tail later."""
         self.check(actor, policy.signed_in(actor), "ledger.read", "ledger")
         with transaction(self.reads) as session:
-            seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
-            head = head_hash(session)
+            seq, head = ledger_head(session)
         return self.signer.signed_head(seq, head)
 
     def verify_ledger(self, actor: Actor, expect_head: str | None = None) -> dict[str, Any]:
@@ -247,33 +262,25 @@ class QueryOps(ExerciseOps):
             }
 
     def _analysis(
-        self, session: Session, exercise_id: str, protocol_yaml: str, submissions: list[Submission]
+        self,
+        session: Session,
+        key: tuple[str, int, str],
+        protocol_yaml: str,
+        submissions: list[Submission],
     ) -> dict[str, Any]:
-        key = (exercise_id, len(submissions))
         cached = self.analysis_cache.get(key)
         if cached is not None:
             return cached
-        rows = session.execute(current_scores(exercise_id)).all()
-        if not rows:
+        table = score_table(session, self.sessions, key[0])
+        if table is None:
             return {}
-        columns = list(zip(*rows, strict=True))
-        table = ScoreTable.from_columns(
-            task=columns[0],
-            model=columns[1],
-            partner=columns[2],
-            scorer=columns[3],
-            sample=columns[4],
-            epoch=columns[5],
-            value=columns[6],
-            cluster=columns[7],
-        )
         protocol: Protocol = self._parse(protocol_yaml)
         manifests = {
             s.institute_id: RunManifest.model_validate(s.verification["run_manifest"])
             for s in submissions
         }
         result: dict[str, Any] = analyze(table, protocol, manifests).model_dump(mode="json")
-        self.analysis_cache[key] = result
+        remember(self.analysis_cache, key, result)
         return result
 
 

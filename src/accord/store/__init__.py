@@ -1,6 +1,7 @@
 """The store: the hub's database (SQLAlchemy 2, Alembic; SQLite or PostgreSQL) and blobs."""
 
 from ._blobs import BlobStore
+from ._column_models import RunScoreColumns
 from ._db import alembic_config, database_url, make_engine, migrate, session_factory, transaction
 from ._ledger import (
     GENESIS,
@@ -49,6 +50,7 @@ __all__ = [
     "LedgerEntry",
     "Member",
     "Run",
+    "RunScoreColumns",
     "SampleScore",
     "Secondment",
     "Submission",
