@@ -56,7 +56,7 @@ class HubBase:
         # keyed as `_cache` says: (exercise, ledger seq, protocol) and, for results, also the
         # exercise's state and the reader's policy view
         self.analysis_cache: dict[tuple[str, int, str], dict[str, Any]] = {}
-        self.results_cache: dict[tuple[str, str, int, str, str], dict[str, Any]] = {}
+        self.results_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
 
     # identity ----------------------------------------------------------------------------
 
