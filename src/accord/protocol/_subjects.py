@@ -104,8 +104,12 @@ def _agent(here: Location, spec: ModelSpec, base_dir: Path) -> Iterator[tuple[Lo
     elif "@" in spec.agent or spec.agent.endswith(".py"):
         try:
             ref = parse_task_ref(spec.agent, base_dir)
-        except ValueError as ex:
-            yield ((*here, "agent"), str(ex).replace("@function", "@agent"))
+        except ValueError:
+            yield (
+                (*here, "agent"),
+                f"'{spec.agent}' is not of the form path/to/file.py@agent (or a registry "
+                "name such as react)",
+            )
         else:
             if isinstance(ref, FileTaskRef) and not ref.path.is_file():
                 yield (
