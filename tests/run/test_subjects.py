@@ -64,6 +64,12 @@ def test_system_prompt_reaches_the_model_and_guards_record_decisions(
             "guards": {"mod": "blocked" if flagged else "allowed"},
         }
         blocked[sample.metadata["kind"]] += flagged
+        assert sample.scores["safeguard"].value == {
+            "input_blocked": int(flagged),
+            "output_blocked": 0,
+            "blocked": int(flagged),
+            f"blocked_{sample.metadata['kind']}": int(flagged),
+        }
         if flagged:
             assert sample.output.completion == REFUSAL
         else:
@@ -80,6 +86,12 @@ def test_system_prompt_reaches_the_model_and_guards_record_decisions(
     assert sys_record is not None and sys_record.kind == "system"
     assert set(sys_record.parts) == {"model", "system_prompt", "input_guards"}
     assert sys_record.parts["model"] == records["bare"].subject.parts["model"]
+    metrics = records["system"].metrics
+    kinds = [s.metadata["kind"] for s in samples(out, "system")]
+    for kind in ("harmful", "benign"):
+        rate = blocked[kind] / kinds.count(kind)
+        assert metrics[f"safeguard/blocked_{kind}"] == pytest.approx(rate)
+    assert not any(name.startswith("safeguard/") for name in records["bare"].metrics)
     # The guard's own calls are counted in the log's usage.
     log = read_eval_log(str(out / records["system"].file), header_only=True)
     assert "accord/guard" in log.stats.model_usage

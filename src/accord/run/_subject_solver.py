@@ -12,10 +12,8 @@ from inspect_ai.tool import Tool, bash, python, text_editor, think
 from inspect_ai.util import registry_create, registry_info
 
 from ..protocol import FileTaskRef, GuardSpec, ModelSpec, parse_task_ref, system_prompt_text
+from ._safeguard import GUARD_METADATA_KEY, safeguard
 from ._tasks import import_file
-
-GUARD_METADATA_KEY = "accord.guard"
-"""Sample metadata key with the guards' decisions (see `guard_decisions`)."""
 
 SOLVER_REPLACEABLE_KEY = "accord_solver_replaceable"
 """Task metadata key; False says the task's own solver cannot be replaced by an agent."""
@@ -37,9 +35,13 @@ def subject_overrides(task: Task, task_id: str, spec: ModelSpec, base_dir: Path)
     """
     if spec.kind == "system":
         prompt = system_prompt_text(spec, base_dir)
-        return {
+        overrides: dict[str, Any] = {
             "solver": subject_system(task.solver, prompt, spec.input_guards, spec.output_guards)
         }
+        if spec.input_guards or spec.output_guards:
+            # Guard decisions as scores: they reach bundles, the hub and the analysis.
+            overrides["scorer"] = [*(task.scorer or []), safeguard()]
+        return overrides
     if spec.kind == "agent":
         return _agent_overrides(task, task_id, spec, base_dir)
     return {}
@@ -164,9 +166,3 @@ def _tool(name: str) -> Tool:
     if name == "text_editor":
         return text_editor(timeout=60)
     return think()
-
-
-def guard_decisions(metadata: dict[str, Any]) -> dict[str, Any] | None:
-    """The guards' decisions recorded in a sample's metadata, or None for a bare subject."""
-    value = metadata.get(GUARD_METADATA_KEY)
-    return value if isinstance(value, dict) else None
