@@ -47,7 +47,7 @@ def subject_fingerprint(spec: ModelSpec, base_dir: Path) -> SubjectFingerprint:
     line endings normalised so checkouts on any machine agree), the guards with their
     models, fixed generate settings, and the agent: its name, version (the code's digest
     for a file, the providing package's version for a registered one), args, tools and
-    limits. Where a model is served (`base_url`) is not part of it.
+    limits. Where a model or guard is served (`base_url`) is not part of it.
 
     Raises:
         InputError: When a file the subject names cannot be read.
@@ -60,7 +60,7 @@ def subject_fingerprint(spec: ModelSpec, base_dir: Path) -> SubjectFingerprint:
     for side in ("input_guards", "output_guards"):
         guards = getattr(spec, side)
         if guards:
-            values[side] = [guard.model_dump(mode="json") for guard in guards]
+            values[side] = [guard.model_dump(mode="json", exclude={"base_url"}) for guard in guards]
     if spec.generate:
         values["generate"] = spec.generate
     if spec.agent is not None:

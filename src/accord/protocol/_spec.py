@@ -51,6 +51,9 @@ class GuardSpec(_Strict):
     id: Identifier
     model: str = Field(pattern=r"^[^/\s]+/\S+$", description="Inspect model string.")
     model_args: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = Field(
+        default=None, description="Where the guard model is served (not part of the fingerprint)."
+    )
     prompt: str | None = Field(
         default=None,
         min_length=1,

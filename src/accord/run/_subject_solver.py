@@ -84,7 +84,7 @@ def subject_system(
 
 
 async def _blocks(guard: GuardSpec, text: str, record: dict[str, Any]) -> bool:
-    model = get_model(guard.model, **guard.model_args)
+    model = get_model(guard.model, base_url=guard.base_url, **guard.model_args)
     prompt = (guard.prompt or DEFAULT_GUARD_PROMPT).replace("{content}", text)
     output = await model.generate([ChatMessageUser(content=prompt)])
     blocked = re.search(guard.block_when, output.completion, re.IGNORECASE) is not None
