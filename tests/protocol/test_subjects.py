@@ -14,6 +14,7 @@ from accord.protocol import (
     ModelSpec,
     ProtocolError,
     load_protocol,
+    parse_protocol,
     protocol_id,
     subject_fingerprint,
 )
@@ -228,3 +229,22 @@ def test_agent_fingerprint_covers_scaffold_code_args_tools_and_limits(tmp_path: 
 def test_yaml_example_of_docs_loads(make_protocol: ProtocolFactory) -> None:
     text = yaml.safe_dump(SYSTEM)
     assert ModelSpec.model_validate(yaml.safe_load(text)).input_guards[0].on_block == "refuse"
+
+
+def test_without_resolving_files_a_hub_accepts_subjects_whose_files_it_lacks(
+    make_protocol: ProtocolFactory,
+) -> None:
+    form = {**SYSTEM, "system_prompt_file": "prompts/p.txt"}
+    del form["system_prompt"]
+    agent = {**AGENT, "id": "agent", "agent": "agents/scaffold.py@my_agent"}
+
+    def edit(data: dict[str, Any]) -> None:
+        data["models"][0] = form
+        data["models"].append(agent)
+        data["assignments"][0]["models"].append("agent")
+
+    path = make_protocol(edit)
+    fields = {field for field, _, _ in issues(path)}
+    assert fields == {"models[0].system_prompt_file", "models[2].agent"}
+    protocol = parse_protocol(path.read_text(), "p.yaml", path.parent, resolve_tasks=False)
+    assert [m.kind for m in protocol.models] == ["system", "model", "agent"]

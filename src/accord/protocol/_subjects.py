@@ -15,8 +15,14 @@ _SYSTEM_FIELDS = ("system_prompt", "system_prompt_file", "input_guards", "output
 _AGENT_FIELDS = ("agent", "agent_args", "tools", "limits")
 
 
-def subject_problems(protocol: Protocol, base_dir: Path) -> Iterator[tuple[Location, str]]:
-    """Every problem with the subject fields of the protocol's `models:` entries."""
+def subject_problems(
+    protocol: Protocol, base_dir: Path, check_files: bool = True
+) -> Iterator[tuple[Location, str]]:
+    """Every problem with the subject fields of the protocol's `models:` entries.
+
+    With `check_files` false (e.g. on a hub, which has no partner's files), files the
+    subjects name are not looked for.
+    """
     for index, spec in enumerate(protocol.models):
         here: Location = ("models", index)
         yield from _kind_fields(here, spec)
@@ -26,7 +32,7 @@ def subject_problems(protocol: Protocol, base_dir: Path) -> Iterator[tuple[Locat
                 "give the system prompt inline (system_prompt) or as a file "
                 "(system_prompt_file), not both",
             )
-        if spec.system_prompt_file is not None:
+        if spec.system_prompt_file is not None and check_files:
             path = resolve_file(spec.system_prompt_file, base_dir)
             if not path.is_file():
                 yield (
@@ -37,7 +43,7 @@ def subject_problems(protocol: Protocol, base_dir: Path) -> Iterator[tuple[Locat
             guards: list[GuardSpec] = getattr(spec, side)
             yield from _guards((*here, side), guards)
         if spec.kind == "agent":
-            yield from _agent(here, spec, base_dir)
+            yield from _agent(here, spec, base_dir, check_files)
 
 
 def _kind_fields(here: Location, spec: ModelSpec) -> Iterator[tuple[Location, str]]:
@@ -95,7 +101,9 @@ def _guards(here: Location, guards: list[GuardSpec]) -> Iterator[tuple[Location,
             )
 
 
-def _agent(here: Location, spec: ModelSpec, base_dir: Path) -> Iterator[tuple[Location, str]]:
+def _agent(
+    here: Location, spec: ModelSpec, base_dir: Path, check_files: bool
+) -> Iterator[tuple[Location, str]]:
     if spec.agent is None:
         yield (
             (*here, "agent"),
@@ -111,7 +119,7 @@ def _agent(here: Location, spec: ModelSpec, base_dir: Path) -> Iterator[tuple[Lo
                 "name such as react)",
             )
         else:
-            if isinstance(ref, FileTaskRef) and not ref.path.is_file():
+            if check_files and isinstance(ref, FileTaskRef) and not ref.path.is_file():
                 yield (
                     (*here, "agent"),
                     f"file {ref.path} does not exist; paths are relative to the protocol file",

@@ -71,7 +71,8 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
     problems += _comparisons(protocol)
     problems += _thresholds(protocol)
     problems += [
-        Problem(location, message) for location, message in subject_problems(protocol, base_dir)
+        Problem(location, message)
+        for location, message in subject_problems(protocol, base_dir, resolve_tasks)
     ]
     for index, model in enumerate(protocol.models):
         problems += _generate(("models", index, "generate"), model.generate)
