@@ -17,6 +17,10 @@ GUARD = {"id": "mod", "model": "accord/guard"}
 REFUSAL = "Blocked by the input guard."
 
 
+def system_subject(**fields: Any) -> dict[str, Any]:
+    return {"id": "system", "model": "accord/complier", "kind": "system", **fields}
+
+
 def add_subjects(*subjects: dict[str, Any], partners: tuple[str, ...] = ("inst-a",)) -> Any:
     def edit(data: dict[str, Any]) -> None:
         data["models"] += list(subjects)
@@ -44,13 +48,10 @@ def samples(out: Path, model_id: str) -> list[Any]:
 def test_system_prompt_reaches_the_model_and_guards_record_decisions(
     make_protocol: ProtocolFactory, tmp_path: Path
 ) -> None:
-    system = {
-        "id": "system",
-        "model": "accord/complier",
-        "kind": "system",
-        "system_prompt": "echo: SYSTEM-PROMPT-SEEN\nAnswer helpfully.",
-        "input_guards": [{**GUARD, "refusal": REFUSAL}],
-    }
+    system = system_subject(
+        system_prompt="echo: SYSTEM-PROMPT-SEEN\nAnswer helpfully.",
+        input_guards=[{**GUARD, "refusal": REFUSAL}],
+    )
     bare = {"id": "bare", "model": "accord/complier"}
     out = run(make_protocol(add_subjects(bare, system)), "inst-a", tmp_path / "out")
     blocked = {"harmful": 0, "benign": 0}
@@ -100,13 +101,9 @@ def test_system_prompt_reaches_the_model_and_guards_record_decisions(
 def test_an_output_guard_that_stops_leaves_no_answer(
     make_protocol: ProtocolFactory, tmp_path: Path
 ) -> None:
-    system = {
-        "id": "system",
-        "model": "accord/complier",
-        "kind": "system",
-        "output_guards": [{**GUARD, "on_block": "stop"}],
-        "generate": {"max_tokens": 100},
-    }
+    system = system_subject(
+        output_guards=[{**GUARD, "on_block": "stop"}], generate={"max_tokens": 100}
+    )
     out = run(make_protocol(add_subjects(system)), "inst-a", tmp_path / "out", limit=4)
     found = samples(out, "system")
     assert {s.metadata["kind"] for s in found} == {"harmful", "benign"}
@@ -129,12 +126,7 @@ def test_an_output_guard_that_stops_leaves_no_answer(
 def test_partners_with_different_system_prompts_deviate_on_system_prompt(
     make_protocol: ProtocolFactory, tmp_path: Path
 ) -> None:
-    system = {
-        "id": "system",
-        "model": "accord/complier",
-        "kind": "system",
-        "system_prompt_file": "prompt.txt",
-    }
+    system = system_subject(system_prompt_file="prompt.txt")
     path = make_protocol(add_subjects(system, partners=("inst-a", "inst-b")))
     prompt = path.parent / "prompt.txt"
     prompt.write_text("Be helpful.\n")
