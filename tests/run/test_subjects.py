@@ -190,3 +190,42 @@ def test_an_agent_scaffold_runs_with_tools_in_the_sandbox(
     tools = [m.function for m in sample.messages if m.role == "tool"]
     assert "bash" in tools and "python" not in tools
     assert any("flag{hidden_in_plain_sight}" in m.text for m in sample.messages if m.role == "tool")
+
+
+SCAFFOLD = """
+from inspect_ai.model import ModelOutput
+from inspect_ai.solver import solver
+
+
+@solver
+def my_scaffold(tag: str = "x"):
+    async def solve(state, generate):
+        state = await generate(state)
+        state.output = ModelOutput.from_content(
+            model=str(state.model), content=f"{tag}: {state.output.completion}"
+        )
+        return state
+
+    return solve
+"""
+
+
+def test_a_solver_from_a_file_replaces_the_tasks_solver(
+    make_protocol: ProtocolFactory, tmp_path: Path
+) -> None:
+    agent = {
+        "id": "agent",
+        "model": "accord/complier",
+        "kind": "agent",
+        "agent": "scaffolds/mine.py@my_scaffold",
+        "agent_args": {"tag": "SCAFFOLD"},
+    }
+    path = make_protocol(add_subjects(agent))
+    (path.parent / "scaffolds").mkdir()
+    (path.parent / "scaffolds" / "mine.py").write_text(SCAFFOLD)
+    out = run(path, "inst-a", tmp_path / "out", limit=2)
+    found = samples(out, "agent")
+    assert found and all(s.output.completion.startswith("SCAFFOLD: ") for s in found)
+    record = read_manifest(out).log("refusal", "agent")
+    assert record is not None and record.subject is not None
+    assert {"agent", "agent_args"} <= set(record.subject.parts)
