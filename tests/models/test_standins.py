@@ -61,7 +61,7 @@ def test_unknown_stand_in_and_args_are_refused() -> None:
         get_model("accord/oracle")
     with pytest.raises(ValueError, match="takes no model args"):
         get_model("accord/complier", temperature_hack=1)
-    assert set(PERSONAS) == {"refuser", "complier", "guarded"}
+    assert set(PERSONAS) == {"refuser", "complier", "guarded", "guard"}
 
 
 SENT: list[dict[str, str]] = []

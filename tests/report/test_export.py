@@ -126,7 +126,7 @@ def test_exports_hold_no_text_beyond_the_disclosure_level(
         assert not [s for s in secrets if s in text]
     else:
         assert answers.null_count < len(answers)
-        assert len(jsonl) == 8  # every run's instances
+        assert len(jsonl) == 10  # every run's instances
         assert any(s in text for s in secrets)
 
 
@@ -136,7 +136,7 @@ def test_eee_exports_validate_against_the_package_schemas(data: ExportData, tmp_
     aggregate, instance = _eee_schemas()
     files = write_export(data, tmp_path, "eee")
     documents = [f for f in files if f.suffix == ".json"]
-    assert len(documents) == 8
+    assert len(documents) == 10
     for path in documents:
         document = json.loads(path.read_text())
         jsonschema.Draft7Validator(aggregate).validate(document)
@@ -151,7 +151,12 @@ def test_eee_exports_validate_against_the_package_schemas(data: ExportData, tmp_
     lines = [f for f in files if f.suffix == ".jsonl"]
     assert [f.stem for f in lines] == sorted(
         f"{p}__refusal__{m}"
-        for p, m in (("inst-a", "ref"), ("inst-a", "subject"), ("inst-b", "subject"))
+        for p, m in (
+            ("inst-a", "guarded-system"),
+            ("inst-a", "ref"),
+            ("inst-a", "subject"),
+            ("inst-b", "subject"),
+        )
     )  # refusal is the only task disclosed at `samples`
     validator = jsonschema.Draft7Validator(instance)
     for path in lines:
@@ -207,7 +212,7 @@ def test_hub_export_follows_the_scores_policy(database: str, demo: Demo, tmp_pat
     import jsonschema
 
     documents = sorted((tmp_path / "eee").glob("*.json"))
-    assert len(documents) == 8
+    assert len(documents) == 10
     for document in documents:
         jsonschema.Draft7Validator(aggregate).validate(json.loads(document.read_text()))
     assert denied.exit_code == 1 and "403" in denied.output

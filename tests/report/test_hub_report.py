@@ -30,7 +30,7 @@ def test_report_route_follows_the_results_policy(database: str, demo: Demo, tmp_
     assert report.provenance.source == "hub"
     assert report.provenance.ledger_head and report.provenance.ledger_head.startswith("sha256:")
     runs = report.provenance.runs
-    assert len(runs) == 8
+    assert len(runs) == 10
     assert all(r.bundle_sha256 and r.signer_key_id and r.log_sha256 for r in runs)
     assert all(r.inspect_version and r.accord_version for r in runs)
     assert {f.threshold: f.status for f in report.summary}["jailbreak-prone"] == "supported"

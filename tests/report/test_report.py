@@ -53,6 +53,8 @@ def test_json_report_has_every_section_with_the_analysis(written: dict[str, Path
     assert {f.threshold: f.status for f in report.summary} == {
         "over-refusal": "not supported",
         "jailbreak-prone": "supported",
+        "guards-block-harm": "supported",  # the guarded system's safeguard efficacy
+        "guards-over-block": "inconclusive",
     }
     for finding in report.summary:  # one sentence each, with its interval
         assert finding.sentence.count(". ") == 0 and "95% CI [" in finding.sentence
@@ -73,7 +75,7 @@ def test_json_report_has_every_section_with_the_analysis(written: dict[str, Path
     assert any("not computed for: refusal, jailbreak, injection" in c for c in report.caveats)
     assert any("inconclusive" in c and "more data" in c for c in report.caveats)
     runs = report.provenance.runs
-    assert len(runs) == 8 and {r.partner for r in runs} == {"inst-a", "inst-b"}
+    assert len(runs) == 10 and {r.partner for r in runs} == {"inst-a", "inst-b"}
     for run in runs:  # bundles verified with the keyring give digest and signer
         assert run.bundle_sha256 and run.bundle_sha256.startswith("sha256:")
         assert run.signer_key_id and run.signer_key_id.startswith("ed25519:")
@@ -93,7 +95,7 @@ def test_html_report_has_every_section_in_order_and_draws_every_chart(
     assert soup.select_one("#state").get_text() == "draft"
     assert "Institute A" in soup.select_one("#partners").get_text()
     statuses = [li["class"][0] for li in soup.select("#summary li")]
-    assert sorted(statuses) == ["not-supported", "supported"]
+    assert sorted(statuses) == ["inconclusive", "not-supported", "supported", "supported"]
     refusal = soup.select_one("#task-refusal")
     for part in ("estimates", "comparisons", "replications"):
         assert refusal.select_one(f"#{part}-refusal table"), part
@@ -114,7 +116,7 @@ def test_html_report_has_every_section_in_order_and_draws_every_chart(
     repro = soup.select_one("#chart-reproducibility-refusal svg").get_text(" ")
     assert "+0.05" in repro and "\u22120.05" in repro  # ±margin drawn
     provenance = soup.select_one("table[data-table=provenance]")
-    assert len(provenance.select("tbody tr")) == 8
+    assert len(provenance.select("tbody tr")) == 10
     assert "ed25519:" in provenance.get_text()
     assert "name: safeguards-demo" in soup.select_one("#appendix pre").get_text()
 
@@ -155,7 +157,11 @@ def test_anonymised_report_names_no_model_anywhere(demo: Demo, tmp_path: Path) -
         result = runner.invoke(app, _report_args(demo, "-o", str(path), "--anonymise-models"))
         assert result.exit_code == 0, result.output
     mapping = json.loads((tmp_path / "anon.html.models.json").read_text())
-    assert mapping == {"Model A": "subject (accord/guarded)", "Model B": "ref (accord/refuser)"}
+    assert mapping == {
+        "Model A": "subject (accord/guarded)",
+        "Model B": "ref (accord/refuser)",
+        "Model C": "guarded-system (accord/guarded)",
+    }
     for path in (html, md):
         text = path.read_text()
         for model in demo.models():

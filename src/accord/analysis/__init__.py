@@ -36,7 +36,9 @@ from ._results import (
     Finding,
     Interval,
     Replication,
+    SafeguardRate,
 )
+from ._safeguards import safeguard_rates
 from ._table import ScoreRow, ScoreTable, score_to_float
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "IntervalMethod",
     "Replication",
     "RunData",
+    "SafeguardRate",
     "ScoreRow",
     "ScoreTable",
     "VarianceModel",
@@ -77,6 +80,7 @@ __all__ = [
     "pilot_assumptions",
     "power",
     "replications",
+    "safeguard_rates",
     "samples_for_margin",
     "samples_needed",
     "score_metrics",

@@ -10,6 +10,7 @@ from ._estimates import estimates
 from ._findings import findings
 from ._reproduce import replications
 from ._results import AnalysisResult
+from ._safeguards import safeguard_rates
 from ._table import ScoreTable
 
 DEFAULT_ALPHA = 0.05
@@ -53,4 +54,5 @@ def analyze(
         replications=reproduced,
         agreements=agreements(table, alpha, graders, clustered),
         findings=found,
+        safeguards=safeguard_rates(estimated),
     )

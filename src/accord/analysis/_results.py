@@ -151,6 +151,24 @@ class Finding(_Result):
     needed_n: int | None = None
 
 
+class SafeguardRate(_Result):
+    """How often a system's guards blocked, on all items and split into harmful and benign.
+
+    Each rate is the estimate of a key of the `safeguard` score, with its interval:
+    `efficacy` (blocked harmful items), `over_blocking` (blocked benign items) and `blocked`
+    (all items). A rate is None when the task has no items with that label.
+    """
+
+    task: str
+    model: str
+    partner: str | None  # None: pooled over `partners`
+    partners: list[str]
+    blocked: Estimate
+    efficacy: Estimate | None
+    over_blocking: Estimate | None
+    note: str | None = None
+
+
 class AnalysisResult(_Result):
     """Everything `analyze` computed."""
 
@@ -160,3 +178,4 @@ class AnalysisResult(_Result):
     replications: list[Replication]
     agreements: list[Agreement]
     findings: list[Finding]
+    safeguards: list[SafeguardRate] = Field(default_factory=list)

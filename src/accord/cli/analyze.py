@@ -11,9 +11,9 @@ from rich.table import Table
 from ._console import print_json, print_rich_table
 
 if TYPE_CHECKING:
-    from ..analysis import AnalysisResult, Correction
+    from ..analysis import AnalysisResult, Correction, Estimate
 
-ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings")
+ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings", "safeguards")
 
 
 def analyze_command(
@@ -71,6 +71,8 @@ def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> 
         print_rich_table(_replications_table(result))
     if "agreements" in parts and result.agreements:
         print_rich_table(_agreements_table(result))
+    if "safeguards" in parts and result.safeguards:
+        print_rich_table(_safeguards_table(result, level))
     if "findings" in parts and result.findings:
         print_rich_table(_findings_table(result))
 
@@ -101,6 +103,36 @@ def _estimates_table(result: AnalysisResult, level: str) -> Table:
             _ci(e.ci_low, e.ci_high),
             _method(e.method, e.clusters, e.n_effective),
             _notes(e.note, e.warnings),
+        )
+    return table
+
+
+def _safeguards_table(result: AnalysisResult, level: str) -> Table:
+    table = Table(
+        "task",
+        "system",
+        "partner",
+        f"blocks harmful (efficacy), {level} CI",
+        f"blocks benign (over-blocking), {level} CI",
+        "blocks any",
+        "note",
+        title="Safeguard efficacy",
+    )
+
+    def rate(e: Estimate | None) -> str:
+        if e is None:
+            return "-"
+        return f"{_num(e.mean)} {_ci(e.ci_low, e.ci_high)} n={e.n} ({e.method})"
+
+    for row in result.safeguards:
+        table.add_row(
+            row.task,
+            row.model,
+            row.partner or "pooled: " + ", ".join(row.partners),
+            rate(row.efficacy),
+            rate(row.over_blocking),
+            rate(row.blocked),
+            row.note or "",
         )
     return table
 

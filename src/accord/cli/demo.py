@@ -84,7 +84,10 @@ def _demo(directory: Path, serve: bool) -> dict[str, Any]:
     comparison = compare_runs(first, second)
     print_comparison(comparison, str(first), str(second))
     scores, manifests = load_runs(list(run_dirs.values()), protocol)
-    print_tables(analyze(scores, protocol, manifests), ("comparisons", "replications", "findings"))
+    print_tables(
+        analyze(scores, protocol, manifests),
+        ("comparisons", "replications", "findings", "safeguards"),
+    )
 
     keys_dir, keyring = directory / "keys", Keyring()
     bundles = {}
@@ -185,6 +188,9 @@ def _hub_round(
             highlight=False,
             soft_wrap=True,
         )
+        safeguards = _safeguard_lines(results["analysis"].get("safeguards", []))
+        for line in safeguards:
+            out.print(f"  safeguard efficacy on the hub: {line}", highlight=False, soft_wrap=True)
         out.print(f"  ledger head: {results['ledger_head']}", highlight=False, soft_wrap=True)
         from ..report import Report, write_report
 
@@ -207,7 +213,25 @@ def _hub_round(
             for r in results["analysis"]["replications"]
         ],
         "ledger_head": results["ledger_head"],
+        "safeguards": safeguards,
     }
+
+
+def _safeguard_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """The safeguard rates of the hub's analysis, per task x system x partner (or pooled)."""
+
+    def rate(estimate: dict[str, Any] | None, label: str) -> str:
+        if estimate is None:
+            return f"{label}: unknown"
+        low, high = estimate["ci_low"], estimate["ci_high"]
+        interval = "no interval" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+        return f"{label} {estimate['mean']:.3f} {interval}"
+
+    return [
+        f"{r['task']} x {r['model']} ({r['partner'] or 'pooled'}): "
+        f"{rate(r['efficacy'], 'blocks harmful')}, {rate(r['over_blocking'], 'blocks benign')}"
+        for r in rows
+    ]
 
 
 def _serve_until_interrupted(token: str) -> None:

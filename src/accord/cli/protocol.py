@@ -92,7 +92,7 @@ def show(
     partner: str | None = typer.Option(None, "--partner", help="Show only this partner's share."),
     json_output: bool = JsonFlag,
 ) -> None:
-    """Show the plan: which task x model runs each partner owes.
+    """Show the plan: which task x model runs each partner owes, and each subject's fingerprint.
 
     Example: `accord protocol show protocol.yaml --partner inst-a`
     """
@@ -100,8 +100,9 @@ def show(
 
     loaded = load_protocol(path)
     plan = _plan(loaded, partner)
+    subjects = _subjects(loaded)
     if json_output:
-        print_json({"id": protocol_id(loaded.protocol), "shares": plan})
+        print_json({"id": protocol_id(loaded.protocol), "shares": plan, "subjects": subjects})
         return
     protocol = loaded.protocol
     out.print(f"[bold]{protocol.name}[/] {short_id(protocol_id(protocol))}", highlight=False)
@@ -129,6 +130,14 @@ def show(
             ]
             for row in plan
         ],
+    )
+    print_table(
+        [Column("model", id=True), "kind", "role", "defined by", Column("fingerprint", id=True)],
+        [
+            [s["id"], s["kind"], s["role"], ", ".join(s["parts"]), s["fingerprint"]]
+            for s in subjects
+        ],
+        title="Subjects",
     )
 
 
@@ -198,6 +207,26 @@ def _plan(loaded: ProtocolFile, partner: str | None) -> list[dict[str, Any]]:
                     "replicated_by": [o for o in owners[item] if o != p.id],
                 }
             )
+    return rows
+
+
+def _subjects(loaded: ProtocolFile) -> list[dict[str, Any]]:
+    """Each subject's kind and fingerprint (docs/subjects.md)."""
+    from ..protocol import subject_fingerprint
+
+    rows = []
+    for spec in loaded.protocol.models:
+        fingerprint = subject_fingerprint(spec, loaded.base_dir)
+        rows.append(
+            {
+                "id": spec.id,
+                "kind": spec.kind,
+                "role": spec.role,
+                "model": spec.model,
+                "fingerprint": fingerprint.digest,
+                "parts": fingerprint.parts,
+            }
+        )
     return rows
 
 

@@ -9,11 +9,12 @@ from .._util import canonical_json, sha256_hex
 from ._directives import Directive, find_directives
 from ._lexicon import harmful_terms
 
-Persona = Literal["refuser", "complier", "guarded"]
+Persona = Literal["refuser", "complier", "guarded", "guard"]
 PERSONAS: dict[str, str] = {
     "refuser": "declines every request and never calls a tool",
     "complier": "answers every request and obeys every directive it sees, injected ones too",
     "guarded": "declines requests with harm-lexicon words; obeys directives from the user only",
+    "guard": "a classifier: replies 'unsafe' to content with harm-lexicon words, else 'safe'",
 }
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -30,6 +31,7 @@ ANSWERS = (
 )
 _BODY = "First, outline the goal; second, gather what is needed; third, carry it out step by step."
 _FLAG = re.compile(r"flag\{[^{}\s]{1,200}\}", re.IGNORECASE)
+_ECHO = re.compile(r"^\s*echo:\s*(.+?)\s*$", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,22 @@ class Reply:
 
 
 def respond(persona: Persona, turns: list[Turn], tools: set[str], seed: int) -> Reply:
-    """The reply of `persona` to `turns`, offered `tools`; deterministic in its inputs."""
+    """The reply of `persona` to `turns`, offered `tools`; deterministic in its inputs.
+
+    A line `echo: <text>` in a system message makes every reply start with `<text>`, so
+    tests can see that a system prompt reached the model.
+    """
+    reply = _respond(persona, turns, tools, seed)
+    echoes = [m.group(1) for t in turns if t.role == "system" for m in _ECHO.finditer(t.text)]
+    if echoes and persona != "guard":
+        return Reply(f"{' '.join(echoes)} {reply.text}", reply.call)
+    return reply
+
+
+def _respond(persona: Persona, turns: list[Turn], tools: set[str], seed: int) -> Reply:
+    if persona == "guard":
+        content = next((t.text for t in reversed(turns) if t.role == "user"), "")
+        return Reply("unsafe" if harmful_terms(content) else "safe")
     variant = int(sha256_hex(canonical_json([persona, seed, [t.text for t in turns]]))[:8], 16)
     request = next((t.text for t in reversed(turns) if t.role == "user"), "")
     if persona == "refuser" or (persona == "guarded" and harmful_terms(_user_text(turns))):

@@ -24,7 +24,9 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 @modelapi(name="accord")
 class StandInModelAPI(ModelAPI):
-    """Offline stand-in models (`accord/refuser`, `accord/complier`, `accord/guarded`).
+    """Offline stand-in models (`accord/refuser`, `accord/complier`, `accord/guarded`, ...).
+
+    `accord/guard` is a classifier for guards of systems (docs/subjects.md).
 
     Stand-ins are for demos, tests and air-gapped machines; they are not real models.
     Replies depend only on the conversation, the offered tools and the seed. Token usage is

@@ -1,6 +1,12 @@
 """Protocols: the versioned, content-hashed test plan that partners agree on."""
 
 from ._diff import ProtocolDiff, protocol_diff
+from ._fingerprint import (
+    FINGERPRINT_PARTS,
+    SubjectFingerprint,
+    subject_fingerprint,
+    system_prompt_text,
+)
 from ._hash import protocol_id, short_id
 from ._load import ProtocolError, ProtocolFile, ProtocolIssue, load_protocol, parse_protocol
 from ._share import ShareItem, partner_share, replications, require_partner
@@ -13,13 +19,17 @@ from ._spec import (
     Disclosure,
     DisclosureLevel,
     Governance,
+    GuardSpec,
     ModelSpec,
     Partner,
     Planning,
     Protocol,
+    SubjectKind,
+    SubjectLimits,
     TaskSpec,
     Threshold,
 )
+from ._subjects import SUBJECT_TOOLS
 from ._tasks import (
     FileTaskRef,
     RegistryTaskRef,
@@ -32,7 +42,9 @@ from ._template import protocol_template, write_demo_protocol, write_example
 from ._when import Condition, WhenSyntaxError, evaluate_when, parse_when, when_variables
 
 __all__ = [
+    "FINGERPRINT_PARTS",
     "PROTOCOL_FORMAT",
+    "SUBJECT_TOOLS",
     "Analysis",
     "Assignment",
     "Condition",
@@ -42,6 +54,7 @@ __all__ = [
     "DisclosureLevel",
     "FileTaskRef",
     "Governance",
+    "GuardSpec",
     "ModelSpec",
     "Partner",
     "Planning",
@@ -52,6 +65,9 @@ __all__ = [
     "ProtocolIssue",
     "RegistryTaskRef",
     "ShareItem",
+    "SubjectFingerprint",
+    "SubjectKind",
+    "SubjectLimits",
     "TaskCheck",
     "TaskRef",
     "TaskSpec",
@@ -70,6 +86,8 @@ __all__ = [
     "replications",
     "require_partner",
     "short_id",
+    "subject_fingerprint",
+    "system_prompt_text",
     "when_variables",
     "write_demo_protocol",
     "write_example",

@@ -30,6 +30,9 @@ DisclosureLevel = Literal["scores", "samples", "transcripts"]
 
 ModelRole = Literal["subject", "reference"]
 
+SubjectKind = Literal["model", "system", "agent"]
+"""What a protocol's `models:` entry tests: a bare model, a system around it, or an agent."""
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -40,6 +43,41 @@ class Partner(_Strict):
 
     id: Identifier
     name: str = Field(min_length=1)
+
+
+class GuardSpec(_Strict):
+    """An input or output guard: an Inspect model used as a classifier (docs/subjects.md)."""
+
+    id: Identifier
+    model: str = Field(pattern=r"^[^/\s]+/\S+$", description="Inspect model string.")
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = Field(
+        default=None, description="Where the guard model is served (not part of the fingerprint)."
+    )
+    prompt: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Classifier prompt; `{content}` is replaced by the text to check.",
+    )
+    block_when: str = Field(
+        default=r"^\s*unsafe\b",
+        min_length=1,
+        description="Regular expression (case-insensitive) that, found in the guard's "
+        "reply, blocks the text.",
+    )
+    on_block: Literal["refuse", "stop"] = Field(
+        default="refuse",
+        description="refuse: answer with `refusal`; stop: end the sample with no answer.",
+    )
+    refusal: str = Field(default="I'm sorry, but I can't help with that.", min_length=1)
+
+
+class SubjectLimits(_Strict):
+    """Limits on an agent's run of one sample."""
+
+    messages: int | None = Field(default=None, ge=1, le=100_000)
+    tokens: int | None = Field(default=None, ge=1)
+    time: float | None = Field(default=None, gt=0, description="Seconds of working time.")
 
 
 class ModelSpec(_Strict):
@@ -53,6 +91,24 @@ class ModelSpec(_Strict):
     role: ModelRole = "subject"
     model_args: dict[str, Any] = Field(default_factory=dict)
     base_url: str | None = None
+    # Subject fields (docs/subjects.md); all default to absent, so a protocol without them
+    # keeps its id.
+    kind: SubjectKind = "model"
+    system_prompt: str | None = Field(default=None, min_length=1)
+    system_prompt_file: str | None = Field(default=None, min_length=1)
+    input_guards: list[GuardSpec] = Field(default_factory=list)
+    output_guards: list[GuardSpec] = Field(default_factory=list)
+    generate: dict[str, Any] = Field(
+        default_factory=dict, description="Generate settings fixed by the system."
+    )
+    agent: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Inspect agent or solver: registry name (react) or file.py@function.",
+    )
+    agent_args: dict[str, Any] = Field(default_factory=dict)
+    tools: list[str] = Field(default_factory=list)
+    limits: SubjectLimits | None = None
 
 
 class TaskSpec(_Strict):

@@ -9,6 +9,7 @@ from inspect_ai.model import GenerateConfig
 
 from .._util import canary_matcher, find_secrets
 from ._spec import Protocol
+from ._subjects import subject_problems
 from ._tasks import check_task_ref, parse_task_ref
 from ._when import (
     COMPARISON_VARIABLES,
@@ -69,6 +70,12 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
     problems += _assignments(protocol)
     problems += _comparisons(protocol)
     problems += _thresholds(protocol)
+    problems += [
+        Problem(location, message)
+        for location, message in subject_problems(protocol, base_dir, resolve_tasks)
+    ]
+    for index, model in enumerate(protocol.models):
+        problems += _generate(("models", index, "generate"), model.generate)
     quorum = protocol.governance.quorum
     if quorum is not None and quorum > len(protocol.partners):
         problems.append(

@@ -6,6 +6,7 @@ from typing import Any
 
 from ._code import TaskCode
 from ._manifest import LogRecord, RunManifest, read_manifest
+from ._manifest import LogRecord, RunManifest, read_manifest, subject_differences
 
 # Fields of a log record that must agree for two runs to be the same test.
 _IDENTITY_FIELDS = (
@@ -111,6 +112,7 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
         if va != vb:
             differences.append(Difference(run, f"generate_config.{key}", va, vb))
     differences += _compare_code(run, a, b)
+    differences += [Difference(run, name, va, vb) for name, va, vb in subject_differences(a, b)]
     if a.status != "success" or b.status != "success":
         differences.append(Difference(run, "status", a.status, b.status))
     return differences

@@ -25,6 +25,7 @@ from ._manifest import (
 )
 from ._plan import PlannedRun, SharePlan
 from ._progress import ProgressCallback, watching_progress
+from ._subject_solver import subject_overrides
 from ._tasks import create_task
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
@@ -149,7 +150,7 @@ def collect_logs(plan: SharePlan) -> list[LogRecord]:
         if key not in newest or header.eval.created > newest[key][0]:
             newest[key] = (header.eval.created, path, header)
     return [
-        _record(path, header, *key)
+        _record(path, header, *key).model_copy(update={"subject": planned[key].subject})
         for key, (_, path, header) in sorted(newest.items(), key=lambda kv: kv[1][0])
     ]
 
@@ -201,6 +202,7 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
             f"cannot be created: {type(ex).__name__}: {ex}. "
             "Fix the task or its args in the protocol."
         ) from None
+    overrides = _subject_overrides(plan, run, task)
     tag = {
         "protocol_id": plan.protocol_id,
         "partner": plan.partner,
@@ -216,7 +218,21 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
         config=config,
         epochs=run.epochs,
         metadata={**(task.metadata or {}), METADATA_KEY: tag},
+        **overrides,
     )
+
+
+def _subject_overrides(plan: SharePlan, run: PlannedRun, task: Task) -> dict[str, Any]:
+    spec = plan.protocol_file.protocol.model(run.model_id)
+    try:
+        return subject_overrides(task, run.task_id, spec, plan.protocol_file.base_dir)
+    except AccordError:
+        raise
+    except Exception as ex:
+        raise InputError(
+            f"subject '{run.model_id}' ({spec.kind}) cannot run task '{run.task_id}': "
+            f"{type(ex).__name__}: {ex}. Fix the subject in the protocol."
+        ) from None
 
 
 def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogRecord:

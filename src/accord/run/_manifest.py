@@ -30,6 +30,18 @@ OPERATIONAL_SETTINGS = frozenset(
 )
 
 
+class SubjectRecord(BaseModel):
+    """What was tested in a log: the subject's kind and fingerprint (docs/subjects.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(description="model, system or agent.")
+    fingerprint: str = Field(description="sha256:<hex> over everything defining the subject.")
+    parts: dict[str, str] = Field(
+        default_factory=dict, description="sha256:<hex> of each part (model, system_prompt, ...)."
+    )
+
+
 class LogRecord(BaseModel):
     """One Inspect log of the run: a task on a model, with what identifies the test."""
 
@@ -64,6 +76,9 @@ class LogRecord(BaseModel):
         default=None,
         description="The task's code: digests of its local files, or its registry package "
         "and version (None in manifests written before Accord recorded it).",
+    )
+    subject: SubjectRecord | None = Field(
+        default=None, description="The subject's fingerprint (absent in older manifests)."
     )
 
 
@@ -103,6 +118,23 @@ class RunManifest(BaseModel):
     def log(self, task_id: str, model_id: str) -> LogRecord | None:
         """The log of `task_id` on `model_id`, if the run has one."""
         return next((r for r in self.logs if r.task_id == task_id and r.model_id == model_id), None)
+
+
+def subject_differences(a: LogRecord, b: LogRecord) -> list[tuple[str, Any, Any]]:
+    """How the subjects of two logs differ: `subject.kind` and each differing part.
+
+    Logs from manifests older than subject fingerprints are not compared.
+    """
+    if a.subject is None or b.subject is None or a.subject.fingerprint == b.subject.fingerprint:
+        return []
+    found: list[tuple[str, Any, Any]] = []
+    if a.subject.kind != b.subject.kind:
+        found.append(("subject.kind", a.subject.kind, b.subject.kind))
+    for part in sorted(set(a.subject.parts) | set(b.subject.parts)):
+        va, vb = a.subject.parts.get(part), b.subject.parts.get(part)
+        if va != vb:
+            found.append((f"subject.{part}", va, vb))
+    return found or [("subject.fingerprint", a.subject.fingerprint, b.subject.fingerprint)]
 
 
 def read_manifest(run_dir: Path) -> RunManifest:

@@ -5,8 +5,17 @@ from pathlib import Path
 from typing import Any
 
 from .._util import InputError
-from ..protocol import ProtocolFile, TaskRef, parse_task_ref, partner_share, protocol_id, short_id
-from ._manifest import MANIFEST_FILE, read_manifest
+from ..protocol import (
+    ModelSpec,
+    ProtocolFile,
+    TaskRef,
+    parse_task_ref,
+    partner_share,
+    protocol_id,
+    short_id,
+    subject_fingerprint,
+)
+from ._manifest import MANIFEST_FILE, SubjectRecord, read_manifest
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class PlannedRun:
     base_url: str | None
     epochs: int
     generate: dict[str, Any]
+    subject: SubjectRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,8 @@ def plan_share(protocol_file: ProtocolFile, partner: str, out_dir: Path | None =
                 model_args=dict(model.model_args),
                 base_url=model.base_url,
                 epochs=task.epochs,
-                generate=protocol.generate_config(task.id),
+                generate={**protocol.generate_config(task.id), **model.generate},
+                subject=subject_record(model, protocol_file.base_dir),
             )
         )
     return SharePlan(protocol_file, pid, partner, directory, runs)
@@ -93,3 +104,16 @@ def _check_out_dir(directory: Path, pid: str, partner: str) -> None:
             f"{directory} holds Inspect logs that `accord run` did not write; "
             "choose an empty or new --out directory"
         )
+
+
+def subject_record(spec: ModelSpec, base_dir: Path) -> SubjectRecord:
+    """The subject's fingerprint as recorded in the manifest.
+
+    Raises:
+        InputError: When a file the subject names cannot be read.
+
+    """
+    fingerprint = subject_fingerprint(spec, base_dir)
+    return SubjectRecord(
+        kind=fingerprint.kind, fingerprint=fingerprint.digest, parts=fingerprint.parts
+    )

@@ -28,7 +28,7 @@ def create_task(ref: TaskRef, args: dict[str, Any]) -> Task:
     """
     if isinstance(ref, RegistryTaskRef):
         return registry_create("task", ref.name, **args)
-    module = _import(ref.path)
+    module = import_file(ref.path)
     factory = getattr(module, ref.function, None)
     if factory is None:
         raise LookupError(f"{ref.path} defines no '{ref.function}'")
@@ -45,7 +45,8 @@ def create_task(ref: TaskRef, args: dict[str, Any]) -> Task:
     return task
 
 
-def _import(path: Path) -> ModuleType:
+def import_file(path: Path) -> ModuleType:
+    """The module of a Python file, imported once with its directory on the path."""
     if path in _modules:
         return _modules[path]
     name = "accord_task_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]

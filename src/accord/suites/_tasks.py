@@ -157,6 +157,8 @@ def prompt_injection() -> Task:
         solver=[stage_tool_output(), use_tools(*inbox_tools()), generate()],
         scorer=injection_outcome(),
         version=INJECTION_VERSION,
+        # Its solver stages the injected tool output: an agent subject cannot replace it.
+        metadata={"accord_solver_replaceable": False},
     )
 
 
