@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 from ._code import TaskCode
-from ._manifest import LogRecord, RunManifest, read_manifest
 from ._manifest import LogRecord, RunManifest, read_manifest, subject_differences
 
 # Fields of a log record that must agree for two runs to be the same test.
