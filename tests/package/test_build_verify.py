@@ -1,10 +1,12 @@
 import json
 import os
+import re
 import stat
 import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from accord.package import (
     PackageError,
@@ -14,6 +16,7 @@ from accord.package import (
     unpack_package,
     verify_package,
 )
+from accord.protocol import load_protocol
 from tests.package.conftest import FILES, Authors, flip_byte, rewrite_member
 
 
@@ -185,3 +188,53 @@ class _nothing:
 
     def __exit__(self, *args: object) -> None:
         return None
+
+
+def test_subjects_files_travel_in_the_package(
+    protocol_dir: Path, authors: Authors, tmp_path: Path
+) -> None:
+    path = protocol_dir / "protocol.yaml"
+    data = yaml.safe_load(path.read_text())
+    (protocol_dir / "prompts").mkdir()
+    (protocol_dir / "prompts" / "careful.txt").write_text("Be careful.\n")
+    (protocol_dir / "agents").mkdir()
+    (protocol_dir / "agents" / "scaffold.py").write_text(AGENT)
+    (protocol_dir / "agents" / "agent_tools.py").write_text("STEPS = 3\n")
+    subject = data["models"][0]["model"]
+    data["models"] += [
+        {
+            "id": "sys",
+            "model": subject,
+            "kind": "system",
+            "system_prompt_file": "prompts/careful.txt",
+        },
+        {"id": "ag", "model": subject, "kind": "agent", "agent": "agents/scaffold.py@scaffold"},
+    ]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    built = build_package(path, tmp_path / "p.accordpkg", signer=authors.signer("inst-a"))
+    subject_files = {"prompts/careful.txt", "agents/scaffold.py", "agents/agent_tools.py"}
+    assert subject_files <= set(built.manifest.files)
+    out = tmp_path / "unpacked"
+    unpack_package(built.path, out, authors.keyring())
+    load_protocol(out / "protocol.yaml")  # the unpacked protocol finds its subjects' files
+    target = "files/prompts/careful.txt"
+    rewrite_member(built.path, lambda n, d: (n, flip_byte(d) if n == target else d))
+    with pytest.raises(PackageError, match=re.escape("prompts/careful.txt")):
+        verify_package(built.path, authors.keyring())
+
+
+AGENT = '''"""A file agent importing a local helper."""
+
+from agent_tools import STEPS
+from inspect_ai.solver import Generate, Solver, TaskState, solver
+
+
+@solver
+def scaffold() -> Solver:
+    async def solve(state: TaskState, generate: Generate) -> TaskState:
+        for _ in range(STEPS):
+            state = await generate(state)
+        return state
+
+    return solve
+'''

@@ -8,9 +8,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from .._util import canonical_json, sha256_hex
 from ..identity import Keyring, key_id_of, sign
-from ..protocol import FileTaskRef, load_protocol, parse_task_ref, protocol_id
+from ..protocol import FileTaskRef, Protocol, load_protocol, parse_task_ref, protocol_id
 from ..run import task_code, task_files
-from ..run._code import relative_path, sealed_paths
+from ..run._code import module_files, relative_path, sealed_paths
 from ._archive import PackageLimits, write_package_archive
 from ._errors import PackageError
 from ._format import (
@@ -84,6 +84,7 @@ def build_package(
             used |= set(task_files(root, ref, task))
             for path in sealed_paths(root, task.sealed):
                 sealed_by.setdefault(relative_path(root, path, task.id), []).append(task.id)
+    used |= subject_files(root, protocol)
     contents: dict[str, bytes] = {}
     for path in sorted(used):
         name = relative_path(root, path, "(package)")
@@ -109,6 +110,19 @@ def build_package(
     members |= {SEALED_PREFIX + n + SEALED_SUFFIX: c for n, (_, c) in sealed.items()}
     _write(output, raw, signatures, members)
     return BuiltPackage(output, digest, manifest, signatures)
+
+
+def subject_files(root: Path, protocol: Protocol) -> set[Path]:
+    """Local files the protocol's subjects use: system prompt files and file agents' code."""
+    found: set[Path] = set()
+    for spec in protocol.models:
+        if spec.system_prompt_file is not None:
+            found.add((root / spec.system_prompt_file).resolve())
+        if spec.agent is not None and ("@" in spec.agent or spec.agent.endswith(".py")):
+            ref = parse_task_ref(spec.agent, root)
+            if isinstance(ref, FileTaskRef):
+                found |= module_files(root, ref.path)
+    return found
 
 
 def sign_package(

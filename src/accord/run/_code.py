@@ -74,19 +74,7 @@ def task_files(root: Path, ref: FileTaskRef, task: TaskSpec, *, sealed: bool = T
     That is its module, the local modules it imports (transitively), the files its modules
     name in string literals (data, templates) and the files its `files:` patterns match.
     """
-    found: set[Path] = set()
-    pending = [ref.path.resolve()]
-    while pending:
-        module = pending.pop()
-        if module in found or not module.is_file():
-            continue
-        found.add(module)
-        try:
-            tree = ast.parse(module.read_bytes(), filename=str(module))
-        except (SyntaxError, ValueError):
-            continue  # the task's own import reports it when the task is created
-        pending += _imported(tree, module, root)
-        found |= _named_files(tree, module, root)
+    found = module_files(root, ref.path)
     for pattern in [*task.files, *(task.sealed if sealed else [])]:
         matched = [p.resolve() for p in sorted(root.glob(pattern)) if p.is_file()]
         if not matched:
@@ -96,6 +84,24 @@ def task_files(root: Path, ref: FileTaskRef, task: TaskSpec, *, sealed: bool = T
             )
         found |= set(matched)
     return sorted(p for p in found if "__pycache__" not in p.parts)
+
+
+def module_files(root: Path, module: Path) -> set[Path]:
+    """A local module, the local modules it imports (transitively) and the files they name."""
+    found: set[Path] = set()
+    pending = [module.resolve()]
+    while pending:
+        current = pending.pop()
+        if current in found or not current.is_file():
+            continue
+        found.add(current)
+        try:
+            tree = ast.parse(current.read_bytes(), filename=str(current))
+        except (SyntaxError, ValueError):
+            continue  # importing the module reports it when the run starts
+        pending += _imported(tree, current, root)
+        found |= _named_files(tree, current, root)
+    return found
 
 
 def relative_path(root: Path, path: Path, task_id: str) -> str:
