@@ -2,6 +2,7 @@
 
 from ._compare import Difference, RunComparison, compare_manifests, compare_runs
 from ._digest import dataset_digest, file_digest, normalise_input
+from ._dotenv import load_dotenv_file
 from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
 from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
@@ -29,6 +30,7 @@ __all__ = [
     "dataset_digest",
     "default_out_dir",
     "file_digest",
+    "load_dotenv_file",
     "normalise_input",
     "plan_share",
     "read_manifest",

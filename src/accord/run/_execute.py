@@ -12,6 +12,7 @@ from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summarie
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from .._util import AccordError, InputError, OperationError
+from ._dotenv import load_dotenv_file
 from ._digest import file_digest, log_dataset_digest
 from ._environment import capture_environment
 from ._manifest import (
@@ -68,6 +69,7 @@ def run_share(
         InputError: When a task or model cannot be created; nothing is written then.
 
     """
+    load_dotenv_file()
     prepared = _prepare_models(plan, models or {})
     tasks = [_prepare_task(plan, run, prepared[run.model_id]) for run in plan.runs]
 

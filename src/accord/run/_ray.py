@@ -29,6 +29,7 @@ from ._execute import (
     collect_logs,
     record_run,
 )
+from ._dotenv import load_dotenv_file
 from ._manifest import RunOptions
 from ._plan import PlannedRun, SharePlan
 from ._shards import (
@@ -105,6 +106,7 @@ def run_share_ray(
     """
     options = ray_options or RayOptions()
     ray = require_ray()
+    load_dotenv_file()  # before Ray starts its workers, which inherit the environment
     prepared = _prepare_models(plan, {})
     tasks = {
         (r.task_id, r.model_id): _prepare_task(plan, r, prepared[r.model_id]) for r in plan.runs
