@@ -100,6 +100,47 @@ def share(
         "there (a killed shard resumes sample by sample) instead of sending logs back.",
     ),
     json_output: bool = JsonFlag,
+    max_samples: int | None = typer.Option(
+        None, "--max-samples", min=1, help="Inspect: samples run at once (operational)."
+    ),
+    max_tasks: int | None = typer.Option(
+        None, "--max-tasks", min=1, help="Inspect: tasks run at once (operational)."
+    ),
+    max_subprocesses: int | None = typer.Option(
+        None, "--max-subprocesses", min=1, help="Inspect: subprocesses at once (operational)."
+    ),
+    max_sandboxes: int | None = typer.Option(
+        None, "--max-sandboxes", min=1, help="Inspect: sandboxes at once (operational)."
+    ),
+    retry_attempts: int | None = typer.Option(
+        None, "--retry-attempts", min=0, help="eval_set: attempts at failed tasks (operational)."
+    ),
+    retry_wait: float | None = typer.Option(
+        None, "--retry-wait", min=0, help="eval_set: seconds before the first retry, doubling."
+    ),
+    retry_connections: float | None = typer.Option(
+        None, "--retry-connections", min=0, max=1, help="eval_set: connections kept on retry."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", help="Inspect's log level: debug, info, warning, error..."
+    ),
+    tags: str | None = typer.Option(
+        None, "--tags", help="Comma-separated tags written into each log (operational)."
+    ),
+    log_dir_allow_dirty: bool = typer.Option(
+        False, "--log-dir-allow-dirty", help="eval_set: allow logs of other tasks in --out."
+    ),
+    sample_id: str | None = typer.Option(
+        None,
+        "--sample-id",
+        help="Comma-separated sample ids (or patterns) to run: a trial run, like --limit.",
+    ),
+    fail_on_error: str | None = typer.Option(
+        None,
+        "--fail-on-error",
+        help="true, false, a fraction (0.1) or a count (5) of errored samples tolerated. "
+        "Changes results: recorded and compared; the protocol's fail_on_error wins.",
+    ),
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
 
@@ -124,6 +165,27 @@ def share(
             f"{', '.join(ray_given) or '--shared-dir'} only applies to --executor ray; "
             "add --executor ray or drop the option"
         )
+    from ._run_options import inspect_options
+
+    options = inspect_options(
+        max_samples=max_samples,
+        max_tasks=max_tasks,
+        max_subprocesses=max_subprocesses,
+        max_sandboxes=max_sandboxes,
+        retry_attempts=retry_attempts,
+        retry_wait=retry_wait,
+        retry_connections=retry_connections,
+        log_level=log_level,
+        tags=tags,
+        log_dir_allow_dirty=log_dir_allow_dirty,
+        sample_id=sample_id,
+        fail_on_error=fail_on_error,
+    )
+    if executor is Executor.ray and options.given():
+        raise InputError(
+            f"{', '.join(options.given())} not yet supported with --executor ray; "
+            "run with --executor local or drop the option"
+        )
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
@@ -132,6 +194,8 @@ def share(
         chosen = "none"
     if limit is not None:
         err.print(f"[yellow]trial run[/]: --limit {limit} (marked in the manifest)")
+    if sample_id is not None:
+        err.print(f"[yellow]trial run[/]: --sample-id {sample_id} (marked in the manifest)")
     if executor is Executor.ray:
         from ._ray_progress import run_on_ray
 
@@ -152,6 +216,7 @@ def share(
             limit=limit,
             display=chosen,  # type: ignore[arg-type]
             progress=_progress_line if plain_progress else None,
+            inspect_options=options,
         )
     if limit is not None and not result.manifest.partial:
         err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")
@@ -215,7 +280,7 @@ def print_results(manifest: RunManifest, title: str) -> None:
                 ]
             )
     if manifest.partial:
-        title += f" (trial: --limit {manifest.options.limit})"
+        title += f" (trial: {manifest.options.trial})"
     print_table(
         [
             Column("task", id=True),

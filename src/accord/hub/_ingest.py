@@ -86,7 +86,7 @@ def verify_submission(
         raise Rejected("the bundle's protocol is not the exercise's")
     if document.run_manifest.partial and not protocol.allow_trial_submissions:
         raise Rejected(
-            f"the bundle is of a trial run (--limit {document.run_manifest.options.limit}) and "
+            f"the bundle is of a trial run ({document.run_manifest.options.trial}) and "
             "the protocol does not set allow_trial_submissions: true; submit a full run"
         )
     if document.partner not in {p.id for p in protocol.partners}:

@@ -198,6 +198,13 @@ class Protocol(_Strict):
         default=False,
         description="Accept bundles of trial runs made with `accord run --limit` on the hub.",
     )
+    fail_on_error: bool | int | float | None = Field(
+        default=None,
+        description="Inspect's fail_on_error for every partner's run: true (a sample error "
+        "fails the task), a fraction below 1 or a count of errored samples tolerated (they are "
+        "left unscored). Unset: each partner's `accord run --fail-on-error`, recorded and "
+        "compared.",
+    )
 
     @field_validator("embargo_until", mode="before")
     @classmethod

@@ -6,14 +6,23 @@ from ._dotenv import load_dotenv_file
 from ._environment import Environment, capture_environment
 from ._execute import RunResult, collect_logs, run_share
 from ._manifest import MANIFEST_FILE, LogRecord, RunManifest, RunOptions, read_manifest
+from ._options import (
+    OPERATIONAL_OPTIONS,
+    RESULT_OPTIONS,
+    InspectOptions,
+    parse_fail_on_error,
+)
 from ._plan import PlannedRun, SharePlan, default_out_dir, plan_share
 from ._ray import RayOptions, require_ray, run_share_ray
 from ._tasks import create_task
 
 __all__ = [
     "MANIFEST_FILE",
+    "OPERATIONAL_OPTIONS",
+    "RESULT_OPTIONS",
     "Difference",
     "Environment",
+    "InspectOptions",
     "LogRecord",
     "PlannedRun",
     "RayOptions",
@@ -32,6 +41,7 @@ __all__ = [
     "file_digest",
     "load_dotenv_file",
     "normalise_input",
+    "parse_fail_on_error",
     "plan_share",
     "read_manifest",
     "require_ray",

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from ._manifest import LogRecord, RunManifest, read_manifest
+from ._options import RESULT_OPTIONS, InspectOptions
 
 # Fields of a log record that must agree for two runs to be the same test.
 _IDENTITY_FIELDS = (
@@ -54,8 +55,8 @@ class RunComparison:
         for manifest in (self.a, self.b):
             if manifest.partial:
                 reasons.append(
-                    f"{manifest.partner} ran with --limit {manifest.options.limit} (a trial of "
-                    "the first samples of each task); re-run without --limit for a full run"
+                    f"{manifest.partner} ran with {manifest.options.trial} (a trial on some "
+                    "samples of each task); re-run without it for a full run"
                 )
         if not self.shared:
             reasons.append("the runs share no task x model run")
@@ -87,6 +88,7 @@ def compare_manifests(a: RunManifest, b: RunManifest) -> RunComparison:
         differences.append(Difference(None, "protocol_id", a.protocol_id, b.protocol_id))
     if a.options.limit != b.options.limit:
         differences.append(Difference(None, "options.limit", a.options.limit, b.options.limit))
+    differences += result_option_differences(a.options.inspect, b.options.inspect)
     for name in ("accord", "inspect_ai", "python"):
         va, vb = getattr(a.environment, name), getattr(b.environment, name)
         if va != vb:
@@ -112,3 +114,12 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
     if a.status != "success" or b.status != "success":
         differences.append(Difference(run, "status", a.status, b.status))
     return differences
+
+
+def result_option_differences(a: InspectOptions, b: InspectOptions) -> list[Difference]:
+    """Differences in the Inspect options that change results (they break comparability)."""
+    return [
+        Difference(None, f"options.inspect.{name}", getattr(a, name), getattr(b, name))
+        for name in RESULT_OPTIONS
+        if getattr(a, name) != getattr(b, name)
+    ]

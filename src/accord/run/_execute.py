@@ -12,8 +12,8 @@ from inspect_ai.log import EvalLog, read_eval_log, read_eval_log_sample_summarie
 from inspect_ai.model import GenerateConfig, Model, get_model
 
 from .._util import AccordError, InputError, OperationError
-from ._dotenv import load_dotenv_file
 from ._digest import file_digest, log_dataset_digest
+from ._dotenv import load_dotenv_file
 from ._environment import capture_environment
 from ._manifest import (
     OPERATIONAL_SETTINGS,
@@ -23,6 +23,7 @@ from ._manifest import (
     utc_now,
     write_manifest,
 )
+from ._options import InspectOptions, agreed_options, logged_options
 from ._plan import PlannedRun, SharePlan
 from ._progress import ProgressCallback, watching_progress
 from ._tasks import create_task
@@ -52,6 +53,7 @@ def run_share(
     display: DisplayType | None = None,
     models: Mapping[str, Model] | None = None,
     progress: ProgressCallback | None = None,
+    inspect_options: InspectOptions | None = None,
 ) -> RunResult:
     """Execute a planned share with Inspect, resuming whatever an earlier call finished.
 
@@ -64,11 +66,20 @@ def run_share(
             built in code; each must have the model string the protocol names.
         progress: Called with a line of text as each run starts and ends (for output that
             is not a terminal, where Inspect's display is off).
+        inspect_options: Inspect's run controls to pass through (recorded in the manifest);
+            the protocol's `fail_on_error`, when it sets one, applies.
 
     Raises:
         InputError: When a task or model cannot be created; nothing is written then.
 
     """
+    options = RunOptions(
+        limit=limit,
+        max_connections=max_connections,
+        inspect=agreed_options(
+            inspect_options or InspectOptions(), plan.protocol_file.protocol, limit
+        ),
+    )
     load_dotenv_file()
     prepared = _prepare_models(plan, models or {})
     tasks = [_prepare_task(plan, run, prepared[run.model_id]) for run in plan.runs]
@@ -86,9 +97,10 @@ def run_share(
                 max_connections=max_connections,
                 display=display,
                 log_format="eval",
+                **options.inspect.eval_set_args(),
             )
 
-    return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
+    return record_run(plan, options, execute)
 
 
 def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]) -> RunResult:
@@ -124,6 +136,8 @@ def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]
         status = "complete" if len(done) == len(plan.runs) else "incomplete"
         # The limit the logs ran with: a resumed run may reuse logs made with another one.
         options = options.model_copy(update={"limit": _logged_limit(plan.out_dir, records)})
+        logged = logged_options(options.inspect, [plan.out_dir / r.file for r in records])
+        options = options.model_copy(update={"inspect": logged})
         manifest = manifest.model_copy(
             update={
                 "logs": records,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .._util import InputError, invalid_fields
 from ._environment import Environment
+from ._options import InspectOptions
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT: Literal[1] = 1
@@ -71,6 +72,19 @@ class RunOptions(BaseModel):
         description="`--limit N`: only the first N samples of each task ran (a trial run).",
     )
     max_connections: int | None = None
+    inspect: InspectOptions = Field(
+        default_factory=InspectOptions,
+        description="Inspect's run controls (see run/_options.py for which change results).",
+    )
+
+    @property
+    def trial(self) -> str | None:
+        """How a trial run was limited, as its flag (`--limit 5`), or None for a full run."""
+        if self.limit is not None:
+            return f"--limit {self.limit}"
+        if self.inspect.sample_id is not None:
+            return f"--sample-id {','.join(self.inspect.sample_id)}"
+        return None
 
 
 class RunManifest(BaseModel):
@@ -91,8 +105,8 @@ class RunManifest(BaseModel):
 
     @property
     def partial(self) -> bool:
-        """True for a trial run made with `--limit`: not every sample of the tasks ran."""
-        return self.options.limit is not None
+        """True for a trial run (`--limit`, `--sample-id`): not every sample of the tasks ran."""
+        return self.options.trial is not None
 
     def log(self, task_id: str, model_id: str) -> LogRecord | None:
         """The log of `task_id` on `model_id`, if the run has one."""

@@ -21,6 +21,7 @@ from typing import Any
 from inspect_ai import eval_set
 
 from .._util import InputError, OperationError
+from ._dotenv import load_dotenv_file
 from ._execute import (
     METADATA_KEY,
     RunResult,
@@ -29,7 +30,6 @@ from ._execute import (
     collect_logs,
     record_run,
 )
-from ._dotenv import load_dotenv_file
 from ._manifest import RunOptions
 from ._plan import PlannedRun, SharePlan
 from ._shards import (
