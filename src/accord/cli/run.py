@@ -224,6 +224,9 @@ def share(
         print_json(result.manifest.model_dump(mode="json"))
     else:
         print_results(result.manifest, title=f"{partner}: {loaded.protocol.name}")
+        from ._run_summary import print_models
+
+        print_models(result.manifest)
         out.print(f"manifest: {plan.out_dir / 'manifest.json'}", highlight=False)
     if not result.complete:
         unfinished = len(plan.runs) - sum(1 for r in result.manifest.logs if r.status == "success")

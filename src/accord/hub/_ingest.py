@@ -29,6 +29,7 @@ from ..protocol import Protocol, partner_share, protocol_id
 from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
 from ._depth import MAX_DEPTH, too_deep
 from ._errors import Rejected
+from ._snapshots import snapshot_deviations
 
 BATCH = 5000
 _CONTENT_LEVELS = ("samples", "transcripts")
@@ -182,6 +183,7 @@ def store_submission(
             superseded |= _supersede(session, run, document.created, now)
             session.add(run)
             deviations += _digest_deviations(session, exercise, run, now)
+            deviations += snapshot_deviations(session, exercise, run, record, now)
             session.flush()
             cluster_key = protocol.task(member.task_id).cluster
             keep_text = member.disclosure in _CONTENT_LEVELS

@@ -32,6 +32,7 @@ from ._model import (
     Report,
     RunProvenance,
     TaskSection,
+    snapshot_lines,
 )
 from ._parts import Part, task_parts
 from ._pdf import CHROMIUM_ARGS, html_to_pdf
@@ -88,6 +89,7 @@ __all__ = [
     "report_format",
     "reproducibility",
     "scores_table",
+    "snapshot_lines",
     "table_schemas",
     "task_parts",
     "with_charts",

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, AmendmentNote, RunProvenance
+from ._model import AgreementAct, AmendmentNote, RunProvenance, snapshot_lines
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ def from_run_dirs(
             signer_key_id=signed.get(partner, (None, None))[1],
             started_at=log.started_at,
             completed_at=log.completed_at,
+            snapshots=snapshot_lines(log.snapshots),
         )
         for partner, manifest in manifests.items()
         for log in manifest.logs

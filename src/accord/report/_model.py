@@ -4,6 +4,7 @@ Every renderer (HTML, Markdown, the hub's pages) reads this model and nothing el
 number looks the same wherever it is shown.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -180,6 +181,10 @@ class RunProvenance(_Row):
     signer_key_id: str | None
     started_at: str | None
     completed_at: str | None
+    snapshots: list[str] = Field(
+        default_factory=list,
+        description="`model: id, id` per model called: the snapshots the provider returned.",
+    )
 
 
 class AgreementAct(_Row):
@@ -296,3 +301,8 @@ class Report(_Row):
     caveats: list[str]
     provenance: Provenance
     protocol_yaml: str
+
+
+def snapshot_lines(snapshots: Mapping[str, list[str]]) -> list[str]:
+    """`model: id, id` for each model a run called, from a log record's `snapshots`."""
+    return [f"{model}: {', '.join(ids)}" for model, ids in sorted(snapshots.items())]

@@ -221,6 +221,7 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
             "log SHA-256",
             "bundle SHA-256",
             "signer key id",
+            "model snapshots",
         ],
         rows=[
             [
@@ -234,6 +235,7 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
                 r.log_sha256 or "withheld",
                 r.bundle_sha256 or "\u2013",
                 r.signer_key_id or "\u2013",
+                "; ".join(r.snapshots) or "\u2013",
             ]
             for r in rows
         ],

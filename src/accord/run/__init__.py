@@ -14,7 +14,9 @@ from ._options import (
 )
 from ._plan import PlannedRun, SharePlan, default_out_dir, plan_share
 from ._ray import RayOptions, require_ray, run_share_ray
+from ._snapshots import log_snapshots, snapshot_differences
 from ._tasks import create_task
+from ._usage import Price, Usage, price_usage, read_prices, total_usage
 
 __all__ = [
     "MANIFEST_FILE",
@@ -25,12 +27,14 @@ __all__ = [
     "InspectOptions",
     "LogRecord",
     "PlannedRun",
+    "Price",
     "RayOptions",
     "RunComparison",
     "RunManifest",
     "RunOptions",
     "RunResult",
     "SharePlan",
+    "Usage",
     "capture_environment",
     "collect_logs",
     "compare_manifests",
@@ -40,11 +44,16 @@ __all__ = [
     "default_out_dir",
     "file_digest",
     "load_dotenv_file",
+    "log_snapshots",
     "normalise_input",
     "parse_fail_on_error",
     "plan_share",
+    "price_usage",
     "read_manifest",
+    "read_prices",
     "require_ray",
     "run_share",
     "run_share_ray",
+    "snapshot_differences",
+    "total_usage",
 ]

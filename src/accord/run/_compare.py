@@ -6,6 +6,7 @@ from typing import Any
 
 from ._manifest import LogRecord, RunManifest, read_manifest
 from ._options import RESULT_OPTIONS, InspectOptions
+from ._snapshots import snapshot_differences
 
 # Fields of a log record that must agree for two runs to be the same test.
 _IDENTITY_FIELDS = (
@@ -111,6 +112,8 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
         va, vb = a.generate_config.get(key), b.generate_config.get(key)
         if va != vb:
             differences.append(Difference(run, f"generate_config.{key}", va, vb))
+    for model, snaps_a, snaps_b in snapshot_differences(a.snapshots, b.snapshots):
+        differences.append(Difference(run, f"snapshots.{model}", snaps_a, snaps_b))
     if a.status != "success" or b.status != "success":
         differences.append(Difference(run, "status", a.status, b.status))
     return differences

@@ -26,7 +26,9 @@ from ._manifest import (
 from ._options import InspectOptions, agreed_options, logged_options
 from ._plan import PlannedRun, SharePlan
 from ._progress import ProgressCallback, watching_progress
+from ._snapshots import log_snapshots
 from ._tasks import create_task
+from ._usage import Price, price_usage, usage_from_inspect
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
 METADATA_KEY = "accord"
@@ -54,6 +56,7 @@ def run_share(
     models: Mapping[str, Model] | None = None,
     progress: ProgressCallback | None = None,
     inspect_options: InspectOptions | None = None,
+    prices: Mapping[str, Price] | None = None,
 ) -> RunResult:
     """Execute a planned share with Inspect, resuming whatever an earlier call finished.
 
@@ -68,6 +71,8 @@ def run_share(
             is not a terminal, where Inspect's display is off).
         inspect_options: Inspect's run controls to pass through (recorded in the manifest);
             the protocol's `fail_on_error`, when it sets one, applies.
+        prices: Dollars per million tokens per model string, for the cost of each log's
+            usage (see `read_prices`).
 
     Raises:
         InputError: When a task or model cannot be created; nothing is written then.
@@ -79,6 +84,7 @@ def run_share(
         inspect=agreed_options(
             inspect_options or InspectOptions(), plan.protocol_file.protocol, limit
         ),
+        prices=dict(prices) if prices is not None else None,
     )
     load_dotenv_file()
     prepared = _prepare_models(plan, models or {})
@@ -132,6 +138,10 @@ def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]
         ) from ex
     finally:
         records = collect_logs(plan)
+        records = [
+            r.model_copy(update={"usage": price_usage(r.usage, options.prices or {})})
+            for r in records
+        ]
         done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
         status = "complete" if len(done) == len(plan.runs) else "incomplete"
         # The limit the logs ran with: a resumed run may reuse logs made with another one.
@@ -266,6 +276,8 @@ def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogReco
         started_at=header.stats.started_at or None,
         completed_at=header.stats.completed_at or None,
         metrics=_metrics(header),
+        snapshots=log_snapshots(path),
+        usage=usage_from_inspect(header.stats.model_usage),
     )
 
 

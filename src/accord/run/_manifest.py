@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .._util import InputError, invalid_fields
 from ._environment import Environment
 from ._options import InspectOptions
+from ._usage import Price, Usage, total_usage
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT: Literal[1] = 1
@@ -60,6 +61,16 @@ class LogRecord(BaseModel):
     metrics: dict[str, float] = Field(
         default_factory=dict, description="Headline metrics, `scorer/metric` -> value."
     )
+    snapshots: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Model string asked for -> distinct model identifiers the provider "
+        "returned (the snapshots that served the calls), for every model the log called.",
+    )
+    usage: dict[str, Usage] = Field(
+        default_factory=dict,
+        description="Model string -> tokens it used in this log (graders included), with "
+        "cost when `accord run --prices` priced it.",
+    )
 
 
 class RunOptions(BaseModel):
@@ -75,6 +86,11 @@ class RunOptions(BaseModel):
     inspect: InspectOptions = Field(
         default_factory=InspectOptions,
         description="Inspect's run controls (see run/_options.py for which change results).",
+    )
+    prices: dict[str, Price] | None = Field(
+        default=None,
+        description="`--prices FILE`: dollars per million tokens per model string, as used "
+        "for the cost in each log's usage (operational).",
     )
 
     @property
@@ -107,6 +123,11 @@ class RunManifest(BaseModel):
     def partial(self) -> bool:
         """True for a trial run (`--limit`, `--sample-id`): not every sample of the tasks ran."""
         return self.options.trial is not None
+
+    @property
+    def usage(self) -> dict[str, Usage]:
+        """Tokens (and cost, if priced) per model string, summed over the run's logs."""
+        return total_usage([record.usage for record in self.logs])
 
     def log(self, task_id: str, model_id: str) -> LogRecord | None:
         """The log of `task_id` on `model_id`, if the run has one."""
