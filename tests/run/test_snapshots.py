@@ -1,20 +1,16 @@
 """Model snapshots: what the provider said served each call, recorded and compared end to end."""
 
 import json
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from accord.bundle import build_bundle
-from accord.identity import load_private_key, write_key_pair
 from accord.protocol import load_protocol
 from accord.run import compare_runs, plan_share, read_manifest, run_share
 from tests.conftest import ProtocolFactory
-from tests.hub.conftest import Bundles, build_world
-from tests.hub.test_api import open_exercise, submit
+from tests.run._hub import submit_runs
 from tests.run._loopback import LoopbackServer
 
 runner = CliRunner(env={"COLUMNS": "160"})
@@ -85,36 +81,12 @@ def test_the_hub_records_a_snapshot_deviation_and_the_report_lists_snapshots(
     make_protocol: ProtocolFactory, tmp_path: Path, server: LoopbackServer
 ) -> None:
     path = loopback_protocol(make_protocol, server)
-    keys = {
-        p: write_key_pair(p, tmp_path / "keys", datetime.now(UTC) - timedelta(days=1))
-        for p in ("inst-a", "inst-b")
-    }
-    built = {}
+    runs = {}
     for partner, snapshot in (("inst-a", "echo-2026-01-15"), ("inst-b", "echo-2026-03-02")):
         server.serve_snapshot(snapshot)
-        out = run(path, partner, tmp_path / partner)
-        built[partner] = build_bundle(
-            out,
-            load_protocol(path),
-            load_private_key(keys[partner].private_key),
-            tmp_path / f"{partner}.accord",
-            allow_partial=True,
-        ).path
-    bundles = Bundles(
-        path.read_text(),
-        "refusal-pilot",
-        built["inst-a"],
-        built["inst-b"],
-        built["inst-b"],
-        built["inst-a"],
-        {p: k.record for p, k in keys.items()},
-        {p: k.private_key for p, k in keys.items()},
-    )
-    world = build_world(str(tmp_path / "hub.db"), tmp_path, bundles)
-    exercise = open_exercise(world, bundles)
-    assert submit(world, "a-evaluator", exercise, bundles.a).status_code == 201
-    response = submit(world, "b-evaluator", exercise, bundles.b)
-    assert response.status_code == 201, response.text
+        runs[partner] = run(path, partner, tmp_path / partner)
+    world, exercise, [first, response] = submit_runs(tmp_path, path, runs)
+    assert first.status_code == 201 and response.status_code == 201, response.text
     [deviation] = response.json()["deviations"]
     assert "echo-2026-03-02" in deviation and "echo-2026-01-15" in deviation
     assert "did not test the same snapshot" in deviation
@@ -124,8 +96,8 @@ def test_the_hub_records_a_snapshot_deviation_and_the_report_lists_snapshots(
     assert replication["verdict"] == "deviation"
     report = world.call("a-evaluator", "GET", f"/exercises/{exercise}/report?format=json")
     assert report.status_code == 200
-    runs = json.loads(report.text)["provenance"]["runs"]
-    listed = {(r["partner"], r["model"]): r["snapshots"] for r in runs}
+    rows = json.loads(report.text)["provenance"]["runs"]
+    listed = {(r["partner"], r["model"]): r["snapshots"] for r in rows}
     assert listed[("inst-b", "subject")] == [f"{LOOPBACK}: echo-2026-03-02"]
     assert listed[("inst-a", "ref")] == ["accord/refuser: refuser"]
     markdown = world.call("a-evaluator", "GET", f"/exercises/{exercise}/report?format=md").text

@@ -141,6 +141,12 @@ def share(
         help="true, false, a fraction (0.1) or a count (5) of errored samples tolerated. "
         "Changes results: recorded and compared; the protocol's fail_on_error wins.",
     ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        help="YAML/JSON file: Inspect model string -> {input, output[, input_cache_read, "
+        "input_cache_write]} in dollars per million tokens; the manifest then holds the cost.",
+    ),
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
 
@@ -153,7 +159,7 @@ def share(
     """
     from .._util import InputError, OperationError
     from ..protocol import load_protocol
-    from ..run import plan_share, run_share
+    from ..run import plan_share, read_prices, run_share
 
     ray_given = [
         n
@@ -181,11 +187,13 @@ def share(
         sample_id=sample_id,
         fail_on_error=fail_on_error,
     )
-    if executor is Executor.ray and options.given():
+    given = options.given() + (["--prices"] if prices is not None else [])
+    if executor is Executor.ray and given:
         raise InputError(
-            f"{', '.join(options.given())} not yet supported with --executor ray; "
+            f"{', '.join(given)} not yet supported with --executor ray; "
             "run with --executor local or drop the option"
         )
+    price_table = read_prices(prices) if prices is not None else None
     loaded = load_protocol(protocol)
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
@@ -217,6 +225,7 @@ def share(
             display=chosen,  # type: ignore[arg-type]
             progress=_progress_line if plain_progress else None,
             inspect_options=options,
+            prices=price_table,
         )
     if limit is not None and not result.manifest.partial:
         err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")

@@ -26,6 +26,7 @@ from ._auth import Actor
 from ._base import as_dict
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
+from ._snapshots import run_provenance
 from ._status import status_matrix
 
 MAX_PAGE = 10_000
@@ -67,6 +68,7 @@ class QueryOps(ExerciseOps):
             head = head_hash(session)
             seq = int(session.scalar(select(func.max(LedgerEntry.seq))) or 0)
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
+        provenance = run_provenance(submissions)
         return {
             "exercise": exercise_id,
             "state": exercise.state,
@@ -75,6 +77,7 @@ class QueryOps(ExerciseOps):
             "ledger_checkpoint": self.signer.signed_head(seq, head),
             "runs": [
                 as_dict(r, *run_fields, *(("disclosure", "log_sha256") if insider else ()))
+                | provenance.get((r.submission_id, r.task_id, r.model_id), {})
                 for r in runs
             ],
             "deviations": [as_dict(d, "kind", "detail", "found_at") for d in deviations],

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -55,3 +56,16 @@ def snapshot_deviations(
                 )
             )
     return deviations
+
+
+def run_provenance(submissions: list[Submission]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(submission id, task id, model id) -> the run's `snapshots` and `usage`, from manifests.
+
+    Both are aggregates (model identifiers, token counts, cost), shown at every disclosure level.
+    """
+    found: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for submission in submissions:
+        for log in (submission.verification or {}).get("run_manifest", {}).get("logs", []):
+            key = (submission.id, log.get("task_id"), log.get("model_id"))
+            found[key] = {"snapshots": log.get("snapshots") or {}, "usage": log.get("usage") or {}}
+    return found

@@ -33,6 +33,7 @@ from ._model import (
     RunProvenance,
     TaskSection,
     snapshot_lines,
+    usage_lines,
 )
 from ._parts import Part, task_parts
 from ._pdf import CHROMIUM_ARGS, html_to_pdf
@@ -92,6 +93,7 @@ __all__ = [
     "snapshot_lines",
     "table_schemas",
     "task_parts",
+    "usage_lines",
     "with_charts",
     "write_export",
     "write_report",

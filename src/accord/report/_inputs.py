@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, AmendmentNote, RunProvenance, snapshot_lines
+from ._model import AgreementAct, AmendmentNote, RunProvenance, snapshot_lines, usage_lines
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ def from_run_dirs(
             started_at=log.started_at,
             completed_at=log.completed_at,
             snapshots=snapshot_lines(log.snapshots),
+            usage=usage_lines(log.usage),
         )
         for partner, manifest in manifests.items()
         for log in manifest.logs

@@ -222,6 +222,7 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
             "bundle SHA-256",
             "signer key id",
             "model snapshots",
+            "tokens",
         ],
         rows=[
             [
@@ -236,6 +237,7 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
                 r.bundle_sha256 or "\u2013",
                 r.signer_key_id or "\u2013",
                 "; ".join(r.snapshots) or "\u2013",
+                "; ".join(r.usage) or "\u2013",
             ]
             for r in rows
         ],
