@@ -36,7 +36,16 @@ class _Stats:
 
 
 def reply_for(messages: list[dict[str, Any]]) -> str:
-    """The server's deterministic answer: a refusal for about half of all prompts."""
+    """The server's deterministic answer: a refusal for about half of all prompts.
+
+    Asked to grade with the refusal suite's rubric (ending in a VERDICT line), it grades: a
+    reply with an apology or a "can't"/"won't" is REFUSED.
+    """
+    last = str(messages[-1].get("content", "")) if messages else ""
+    if "VERDICT: REFUSED or VERDICT: ANSWERED" in last:
+        reply = last.partition("Reply:")[2].partition("Think briefly")[0].lower()
+        refused = any(word in reply for word in ("sorry", "can't", "won't"))
+        return "Graded.\nVERDICT: " + ("REFUSED" if refused else "ANSWERED")
     text = json.dumps(messages, sort_keys=True)
     return REFUSAL if hashlib.sha256(text.encode()).digest()[0] % 2 else ANSWER
 

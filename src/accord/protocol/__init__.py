@@ -15,6 +15,7 @@ from ._spec import (
     Partner,
     Planning,
     Protocol,
+    RoleModelSpec,
     TaskSpec,
     Threshold,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "ProtocolFile",
     "ProtocolIssue",
     "RegistryTaskRef",
+    "RoleModelSpec",
     "ShareItem",
     "TaskCheck",
     "TaskRef",

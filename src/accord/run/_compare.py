@@ -112,6 +112,11 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
         va, vb = a.generate_config.get(key), b.generate_config.get(key)
         if va != vb:
             differences.append(Difference(run, f"generate_config.{key}", va, vb))
+    for role in sorted(set(a.roles) | set(b.roles)):
+        if a.roles.get(role) != b.roles.get(role):
+            differences.append(
+                Difference(run, f"roles.{role}", a.roles.get(role), b.roles.get(role))
+            )
     for model, snaps_a, snaps_b in snapshot_differences(a.snapshots, b.snapshots):
         differences.append(Difference(run, f"snapshots.{model}", snaps_a, snaps_b))
     if a.status != "success" or b.status != "success":

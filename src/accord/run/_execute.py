@@ -26,6 +26,7 @@ from ._manifest import (
 from ._options import InspectOptions, agreed_options, logged_options
 from ._plan import PlannedRun, SharePlan
 from ._progress import ProgressCallback, watching_progress
+from ._roles import logged_roles, task_role_models
 from ._snapshots import log_snapshots
 from ._tasks import create_task
 from ._usage import Price, price_usage, usage_from_inspect
@@ -225,6 +226,7 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
             f"cannot be created: {type(ex).__name__}: {ex}. "
             "Fix the task or its args in the protocol."
         ) from None
+    roles = task_role_models(plan.protocol_file.protocol, run.task_id)
     tag = {
         "protocol_id": plan.protocol_id,
         "partner": plan.partner,
@@ -233,7 +235,7 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
     }
     # Named by the protocol's task id, so one Inspect task may appear under several ids
     # (say, at two temperatures) and still be distinct in the eval set.
-    return task_with(
+    prepared = task_with(
         task,
         name=run.task_id,
         model=model,
@@ -241,6 +243,8 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
         epochs=run.epochs,
         metadata={**(task.metadata or {}), METADATA_KEY: tag},
     )
+    # Only when the protocol binds roles: roles the task itself declares stay otherwise.
+    return task_with(prepared, model_roles=roles) if roles else prepared
 
 
 def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogRecord:
@@ -278,6 +282,7 @@ def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogReco
         metrics=_metrics(header),
         snapshots=log_snapshots(path),
         usage=usage_from_inspect(header.stats.model_usage),
+        roles=logged_roles(header),
     )
 
 

@@ -71,6 +71,11 @@ class LogRecord(BaseModel):
         description="Model string -> tokens it used in this log (graders included), with "
         "cost when `accord run --prices` priced it.",
     )
+    roles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Inspect model role (grader, attacker, ...) -> `{model, args, generate}` "
+        "of the helper model the log ran with in it.",
+    )
 
 
 class RunOptions(BaseModel):
