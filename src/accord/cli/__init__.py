@@ -2,6 +2,7 @@
 
 from . import agreement
 from ._app import app
+from .adopt import adopt_command
 from .analyze import analyze_command
 from .bundle import bundle_app
 from .demo import demo
@@ -51,6 +52,7 @@ exercise_app.command("object")(agreement.object_command)
 exercise_app.command("withdraw")(agreement.withdraw_command)
 exercise_app.command("agreement")(agreement.agreement_command)
 exercise_app.command("amend")(agreement.amend_command)
+app.command("adopt")(adopt_command)
 
 
 def main() -> None:

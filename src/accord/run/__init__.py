@@ -1,5 +1,6 @@
 """Runs: plan a partner's share and execute it through Inspect, with full provenance."""
 
+from ._adopt import adopt_logs
 from ._compare import Difference, RunComparison, compare_manifests, compare_runs
 from ._digest import dataset_digest, file_digest, normalise_input
 from ._dotenv import load_dotenv_file
@@ -35,6 +36,7 @@ __all__ = [
     "RunResult",
     "SharePlan",
     "Usage",
+    "adopt_logs",
     "capture_environment",
     "collect_logs",
     "compare_manifests",

@@ -123,6 +123,11 @@ class RunManifest(BaseModel):
     options: RunOptions = Field(default_factory=RunOptions)
     environment: Environment
     logs: list[LogRecord] = Field(default_factory=list)
+    adopted: bool = Field(
+        default=False,
+        description="The logs were made by plain `inspect eval`/`eval-set` and adopted with "
+        "`accord adopt`; `environment` is then the adopting machine's (each log holds its own).",
+    )
 
     @property
     def partial(self) -> bool:
