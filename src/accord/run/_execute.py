@@ -29,7 +29,7 @@ from ._progress import ProgressCallback, watching_progress
 from ._roles import logged_roles, task_role_models
 from ._snapshots import log_snapshots
 from ._tasks import create_task
-from ._usage import Price, price_usage, usage_from_inspect
+from ._usage import Price, price_usage, usage_from_samples
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
 METADATA_KEY = "accord"
@@ -281,7 +281,7 @@ def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogReco
         completed_at=header.stats.completed_at or None,
         metrics=_metrics(header),
         snapshots=log_snapshots(path),
-        usage=usage_from_inspect(header.stats.model_usage),
+        usage=usage_from_samples(summaries),
         roles=logged_roles(header),
     )
 

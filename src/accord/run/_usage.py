@@ -8,7 +8,7 @@ prices in dollars per million tokens:
     anthropic/claude-3-5-haiku-latest: {input: 0.8, output: 4.0}
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +89,15 @@ def usage_from_inspect(model_usage: Mapping[str, Any]) -> dict[str, Usage]:
         )
         for model, usage in sorted(model_usage.items())
     }
+
+
+def usage_from_samples(samples: Iterable[Any]) -> dict[str, Usage]:
+    """Usage per model summed over samples (their `model_usage`), graders included.
+
+    Read from the samples rather than the log's totals, which a log merged from shards
+    does not sum.
+    """
+    return total_usage([usage_from_inspect(sample.model_usage or {}) for sample in samples])
 
 
 def price_usage(usage: Mapping[str, Usage], prices: Mapping[str, Price]) -> dict[str, Usage]:
