@@ -15,6 +15,7 @@ from .._util import AccordError, InputError, OperationError
 from ._digest import file_digest, log_dataset_digest
 from ._dotenv import load_dotenv_file
 from ._environment import capture_environment
+from ._lognames import model_in_log_names
 from ._manifest import (
     OPERATIONAL_SETTINGS,
     LogRecord,
@@ -96,7 +97,7 @@ def run_share(
         quiet: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if display == "none":
             quiet = contextlib.redirect_stdout(sys.stderr)
-        with watching_progress(plan.out_dir, progress, METADATA_KEY), quiet:
+        with watching_progress(plan.out_dir, progress, METADATA_KEY), quiet, model_in_log_names():
             eval_set(
                 tasks,
                 log_dir=str(plan.out_dir),
