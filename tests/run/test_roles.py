@@ -4,25 +4,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from inspect_ai.log import read_eval_log
 from typer.testing import CliRunner
 
 from accord.cli import app
-from accord.protocol import load_protocol
-from accord.run import compare_runs, plan_share, read_manifest, run_share
+from accord.run import compare_runs, read_manifest
 from tests.conftest import ProtocolFactory
 from tests.run._loopback import LoopbackServer
+from tests.run.conftest import run_trial as run
 
 runner = CliRunner(env={"COLUMNS": "200"})
 JUDGE = "openai-api/loopback/judge"
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("LOOPBACK_API_KEY", "test")
-    with LoopbackServer(latency=0.0) as running:
-        yield running
 
 
 def graded_protocol(
@@ -37,12 +29,6 @@ def graded_protocol(
         )
 
     return make_protocol(edit, name=name)
-
-
-def run(path: Path, partner: str, out: Path) -> Path:
-    result = run_share(plan_share(load_protocol(path), partner, out), display="none", limit=4)
-    assert result.complete
-    return out
 
 
 def test_a_grader_role_is_bound_recorded_and_shown(

@@ -4,14 +4,13 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner
 
-from accord.protocol import load_protocol
-from accord.run import compare_runs, plan_share, read_manifest, run_share
+from accord.run import compare_runs, read_manifest
 from tests.conftest import ProtocolFactory
 from tests.run._hub import submit_runs
 from tests.run._loopback import LoopbackServer
+from tests.run.conftest import run_trial as run
 
 runner = CliRunner(env={"COLUMNS": "160"})
 LOOPBACK = "openai-api/loopback/echo-latest"
@@ -34,13 +33,6 @@ def test_a_run_records_and_shows_the_snapshots_that_served_it(
     assert "Models called" in result.stdout and "accord/refuser" in result.stdout
 
 
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Any:
-    monkeypatch.setenv("LOOPBACK_API_KEY", "test")
-    with LoopbackServer(latency=0.0) as running:
-        yield running
-
-
 def loopback_protocol(make_protocol: ProtocolFactory, server: LoopbackServer) -> Path:
     def edit(data: dict[str, Any]) -> None:
         data["models"][0].update(model=LOOPBACK, base_url=server.base_url)
@@ -49,12 +41,6 @@ def loopback_protocol(make_protocol: ProtocolFactory, server: LoopbackServer) ->
         data["allow_trial_submissions"] = True
 
     return make_protocol(edit)
-
-
-def run(path: Path, partner: str, out: Path) -> Path:
-    result = run_share(plan_share(load_protocol(path), partner, out), display="none", limit=4)
-    assert result.complete
-    return out
 
 
 def test_runs_served_by_different_snapshots_are_not_comparable(

@@ -173,20 +173,7 @@ def share(
         )
     from ._run_options import inspect_options
 
-    options = inspect_options(
-        max_samples=max_samples,
-        max_tasks=max_tasks,
-        max_subprocesses=max_subprocesses,
-        max_sandboxes=max_sandboxes,
-        retry_attempts=retry_attempts,
-        retry_wait=retry_wait,
-        retry_connections=retry_connections,
-        log_level=log_level,
-        tags=tags,
-        log_dir_allow_dirty=log_dir_allow_dirty,
-        sample_id=sample_id,
-        fail_on_error=fail_on_error,
-    )
+    options = inspect_options(locals())
     given = options.given() + (["--prices"] if prices is not None else [])
     if executor is Executor.ray and given:
         raise InputError(

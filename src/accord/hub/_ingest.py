@@ -29,7 +29,7 @@ from ..protocol import Protocol, partner_share, protocol_id
 from ..store import Deviation, Exercise, InstituteKey, Run, SampleScore, Submission
 from ._depth import MAX_DEPTH, too_deep
 from ._errors import Rejected
-from ._snapshots import snapshot_deviations
+from ._snapshots import peer_runs, snapshot_deviations
 
 BATCH = 5000
 _CONTENT_LEVELS = ("samples", "transcripts")
@@ -324,15 +324,7 @@ def _text(value: Any) -> str | None:
 def _digest_deviations(
     session: Session, exercise: Exercise, run: Run, now: datetime
 ) -> list[Deviation]:
-    others = session.scalars(
-        select(Run).where(
-            Run.exercise_id == exercise.id,
-            Run.task_id == run.task_id,
-            Run.model_id == run.model_id,
-            Run.institute_id != run.institute_id,
-            Run.superseded_by.is_(None),
-        )
-    ).all()
+    others = session.scalars(select(Run).where(*peer_runs(run))).all()
     return [
         Deviation(
             id=uuid.uuid4().hex,

@@ -4,11 +4,22 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from ..run import LogRecord, snapshot_differences
 from ..store import Deviation, Exercise, Run, Submission
+
+
+def peer_runs(run: Run) -> tuple[ColumnElement[bool], ...]:
+    """Conditions selecting other partners' current runs of the same task x model."""
+    return (
+        Run.exercise_id == run.exercise_id,
+        Run.task_id == run.task_id,
+        Run.model_id == run.model_id,
+        Run.institute_id != run.institute_id,
+        Run.superseded_by.is_(None),
+    )
 
 
 def snapshot_deviations(
@@ -21,13 +32,7 @@ def snapshot_deviations(
     others = session.execute(
         select(Run.institute_id, Submission.verification)
         .join(Submission, Run.submission_id == Submission.id)
-        .where(
-            Run.exercise_id == exercise.id,
-            Run.task_id == run.task_id,
-            Run.model_id == run.model_id,
-            Run.institute_id != run.institute_id,
-            Run.superseded_by.is_(None),
-        )
+        .where(*peer_runs(run))
     ).all()
     deviations = []
     for partner, verification in others:
