@@ -166,3 +166,12 @@ def test_bad_options_are_refused_before_anything_runs(
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_protocols_fail_on_error_is_not_silently_dropped_on_ray(
+    make_protocol: ProtocolFactory, tmp_path: Path
+) -> None:
+    path = make_protocol(lambda data: data.update(fail_on_error=0.1))
+    result = run(path, tmp_path / "out", "--executor", "ray")
+    assert result.exit_code == 2, result.output
+    assert "the protocol sets fail_on_error" in result.output

@@ -105,6 +105,11 @@ def run_share_ray(
 
     """
     options = ray_options or RayOptions()
+    if plan.protocol_file.protocol.fail_on_error is not None:
+        raise InputError(
+            "the protocol sets fail_on_error, which --executor ray does not apply yet; "
+            "run this share with --executor local"
+        )
     ray = require_ray()
     load_dotenv_file()  # before Ray starts its workers, which inherit the environment
     prepared = _prepare_models(plan, {})
