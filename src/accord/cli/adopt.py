@@ -12,7 +12,10 @@ from ._console import err, out, print_json
 def adopt_command(
     protocol: Path = typer.Argument(..., help="The protocol YAML file.", show_default=False),
     logs: list[Path] = typer.Argument(
-        ..., help="Inspect .eval logs, or directories holding them.", show_default=False
+        ...,
+        help="Inspect .eval logs, or directories holding them.",
+        show_default=False,
+        metavar="LOG_OR_DIR...",
     ),
     partner: str = typer.Option(..., "--partner", "-p", help="Your institute's partner id."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="The run directory to write."),
