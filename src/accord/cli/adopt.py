@@ -15,7 +15,7 @@ def adopt_command(
         ...,
         help="Inspect .eval logs, or directories holding them.",
         show_default=False,
-        metavar="LOG_OR_DIR...",
+        metavar="LOG_OR_DIR",
     ),
     partner: str = typer.Option(..., "--partner", "-p", help="Your institute's partner id."),
     out_dir: Path = typer.Option(..., "--out", "-o", help="The run directory to write."),
