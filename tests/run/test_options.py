@@ -9,7 +9,13 @@ from inspect_ai.log import read_eval_log
 from typer.testing import CliRunner
 
 from accord.cli import app
-from accord.run import OPERATIONAL_OPTIONS, RESULT_OPTIONS, InspectOptions, read_manifest
+from accord.run import (
+    OPERATIONAL_OPTIONS,
+    RESULT_OPTIONS,
+    InspectOptions,
+    compare_manifests,
+    read_manifest,
+)
 from tests.conftest import ProtocolFactory
 from tests.run._loopback import LoopbackServer
 
@@ -130,6 +136,13 @@ def test_fail_on_error_is_recorded_and_a_difference_breaks_comparability(
         True,
         True,
     )
+    # A manifest written before fail_on_error was recorded: the difference is only noted.
+    new = read_manifest(tmp_path / "b")
+    old = new.model_copy(
+        update={"options": new.options.model_copy(update={"inspect": InspectOptions()})}
+    )
+    [noted] = compare_manifests(new, old).differences
+    assert noted.field == "options.inspect.fail_on_error" and not noted.breaks_comparability
 
 
 def test_the_protocols_fail_on_error_applies_and_cannot_be_contradicted(

@@ -125,9 +125,15 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
 
 
 def result_option_differences(a: InspectOptions, b: InspectOptions) -> list[Difference]:
-    """Differences in the Inspect options that change results (they break comparability)."""
-    return [
-        Difference(None, f"options.inspect.{name}", getattr(a, name), getattr(b, name))
-        for name in RESULT_OPTIONS
-        if getattr(a, name) != getattr(b, name)
-    ]
+    """Differences in the Inspect options that change results (they break comparability).
+
+    A `fail_on_error` one side did not record (a manifest from before it was recorded) is
+    only noted.
+    """
+    differences = []
+    for name in RESULT_OPTIONS:
+        va, vb = getattr(a, name), getattr(b, name)
+        if va != vb:
+            unknown = name == "fail_on_error" and (va is None or vb is None)
+            differences.append(Difference(None, f"options.inspect.{name}", va, vb, not unknown))
+    return differences
