@@ -2,7 +2,9 @@
 
 Run it in its own process: `python -m tests.run._loopback --latency 0.05` prints its port on
 stdout, then serves `POST /v1/chat/completions` (answers after `latency` seconds, with usage),
-`GET /stats` (requests, concurrent now and at peak, CPU seconds) and `POST /reset`.
+`GET /stats` (requests, concurrent now and at peak, CPU seconds), `POST /reset` and
+`POST /snapshot/<id>` (answer as model `<id>` from then on, as a provider names the snapshot
+that served a call; `POST /snapshot/` goes back to echoing the requested name).
 Inspect's `openai-api/loopback/<name>` provider talks to it with `base_url` set to
 `http://127.0.0.1:<port>/v1` and any `LOOPBACK_API_KEY`.
 """
@@ -30,21 +32,31 @@ class _Stats:
     active: int = 0
     peak: int = 0
     started: float = field(default_factory=time.process_time)
+    snapshot: str = ""
 
 
 def reply_for(messages: list[dict[str, Any]]) -> str:
-    """The server's deterministic answer: a refusal for about half of all prompts."""
+    """The server's deterministic answer: a refusal for about half of all prompts.
+
+    Asked to grade with the refusal suite's rubric (ending in a VERDICT line), it grades: a
+    reply with an apology or a "can't"/"won't" is REFUSED.
+    """
+    last = str(messages[-1].get("content", "")) if messages else ""
+    if "VERDICT: REFUSED or VERDICT: ANSWERED" in last:
+        reply = last.partition("Reply:")[2].partition("Think briefly")[0].lower()
+        refused = any(word in reply for word in ("sorry", "can't", "won't"))
+        return "Graded.\nVERDICT: " + ("REFUSED" if refused else "ANSWERED")
     text = json.dumps(messages, sort_keys=True)
     return REFUSAL if hashlib.sha256(text.encode()).digest()[0] % 2 else ANSWER
 
 
-def _completion(body: dict[str, Any]) -> dict[str, Any]:
+def _completion(body: dict[str, Any], snapshot: str = "") -> dict[str, Any]:
     content = reply_for(body.get("messages", []))
     return {
         "id": "chatcmpl-loopback",
         "object": "chat.completion",
         "created": 0,
-        "model": body.get("model", "loopback"),
+        "model": snapshot or body.get("model", "loopback"),
         "choices": [
             {
                 "index": 0,
@@ -72,13 +84,16 @@ async def _handle(
                 stats.peak = max(stats.peak, stats.active)
                 try:
                     await asyncio.sleep(latency)
-                    answer = _completion(json.loads(body))
+                    answer = _completion(json.loads(body), stats.snapshot)
                 finally:
                     stats.active -= 1
             elif path == "/stats":
                 cpu = time.process_time() - stats.started
                 answer = {"requests": stats.requests, "peak": stats.peak, "active": stats.active}
                 answer["cpu_seconds"] = cpu
+            elif path.startswith("/snapshot/"):
+                stats.snapshot = path.removeprefix("/snapshot/")
+                answer = {}
             elif path == "/reset":
                 stats.requests, stats.peak, stats.started = 0, stats.active, time.process_time()
                 answer = {}
@@ -149,6 +164,10 @@ class LoopbackServer:
     def reset(self) -> None:
         """Zero the counts and the CPU clock."""
         self._call("/reset")
+
+    def serve_snapshot(self, snapshot: str) -> None:
+        """Name `snapshot` as the model in every answer from now on ("": the requested one)."""
+        self._call(f"/snapshot/{snapshot}")
 
     def _call(self, path: str) -> dict[str, Any]:
         request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method="POST")

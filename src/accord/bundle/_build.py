@@ -86,8 +86,8 @@ def build_bundle(
         )
     if manifest.partial and not allow_partial:
         raise InputError(
-            f"the run in {run_dir} ran with --limit {manifest.options.limit}: a trial of the "
-            "first samples of each task, not the protocol's share. Re-run it without --limit, "
+            f"the run in {run_dir} ran with {manifest.options.trial}: a trial on some "
+            "samples of each task, not the protocol's share. Re-run it without that option, "
             "or pass --allow-partial to build a trial bundle (marked as such; a hub accepts it "
             "only if the protocol sets allow_trial_submissions: true)"
         )

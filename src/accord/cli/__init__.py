@@ -2,6 +2,7 @@
 
 from . import agreement, review
 from ._app import app
+from .adopt import adopt_command
 from .analyze import analyze_command
 from .bundle import bundle_app
 from .demo import demo
@@ -57,6 +58,8 @@ exercise_app.command("agreement")(agreement.agreement_command)
 exercise_app.command("amend")(agreement.amend_command)
 exercise_app.command("respond")(review.respond_command)
 exercise_app.command("responses")(review.responses_command)
+
+app.command("adopt")(adopt_command)
 
 
 def main() -> None:

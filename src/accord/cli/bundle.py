@@ -102,7 +102,7 @@ def key_partner(key: Path, private_key: Ed25519PrivateKey) -> str | None:
 
 
 def _trial(document: BundleDocument) -> str:
-    return f"ran with --limit {document.run_manifest.options.limit}"
+    return f"ran with {document.run_manifest.options.trial}"
 
 
 @bundle_app.command("verify")

@@ -11,7 +11,7 @@ import typer
 from ._console import Column, err, out, print_json, print_table
 
 if TYPE_CHECKING:
-    from ..protocol import ProtocolFile
+    from ..protocol import Protocol, ProtocolFile
 
 protocol_app = typer.Typer(
     help="Write, validate and inspect protocols (the agreed test plan).", no_args_is_help=True
@@ -101,8 +101,16 @@ def show(
     loaded = load_protocol(path)
     plan = _plan(loaded, partner)
     subjects = _subjects(loaded)
+    roles = _roles(loaded.protocol)
     if json_output:
-        print_json({"id": protocol_id(loaded.protocol), "shares": plan, "subjects": subjects})
+        print_json(
+            {
+                "id": protocol_id(loaded.protocol),
+                "shares": plan,
+                "subjects": subjects,
+                "roles": roles,
+            }
+        )
         return
     protocol = loaded.protocol
     out.print(f"[bold]{protocol.name}[/] {short_id(protocol_id(protocol))}", highlight=False)
@@ -139,6 +147,17 @@ def show(
         ],
         title="Subjects",
     )
+    if roles:
+        print_table(
+            [
+                Column("task", id=True),
+                Column("role", id=True),
+                Column("role model", id=True),
+                Column("model string", id=True),
+            ],
+            [[r["task"], r["role"], r["role_model"], r["model"]] for r in roles],
+            title="Model roles",
+        )
 
 
 @protocol_app.command("schema")
@@ -247,3 +266,17 @@ def _text(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "-" if value is None else str(value)
+
+
+def _roles(protocol: Protocol) -> list[dict[str, Any]]:
+    """Each task's Inspect model roles and the helper model bound to each."""
+    return [
+        {
+            "task": task.id,
+            "role": role,
+            "role_model": role_model_id,
+            "model": protocol.role_model(role_model_id).model,
+        }
+        for task in protocol.tasks
+        for role, role_model_id in sorted(task.roles.items())
+    ]

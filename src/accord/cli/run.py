@@ -109,6 +109,53 @@ def share(
     key: Path | None = typer.Option(
         None, "--key", help="With a package that seals data: your institute's private key."
     ),
+    max_samples: int | None = typer.Option(
+        None, "--max-samples", min=1, help="Inspect: samples run at once (operational)."
+    ),
+    max_tasks: int | None = typer.Option(
+        None, "--max-tasks", min=1, help="Inspect: tasks run at once (operational)."
+    ),
+    max_subprocesses: int | None = typer.Option(
+        None, "--max-subprocesses", min=1, help="Inspect: subprocesses at once (operational)."
+    ),
+    max_sandboxes: int | None = typer.Option(
+        None, "--max-sandboxes", min=1, help="Inspect: sandboxes at once (operational)."
+    ),
+    retry_attempts: int | None = typer.Option(
+        None, "--retry-attempts", min=0, help="eval_set: attempts at failed tasks (operational)."
+    ),
+    retry_wait: float | None = typer.Option(
+        None, "--retry-wait", min=0, help="eval_set: seconds before the first retry, doubling."
+    ),
+    retry_connections: float | None = typer.Option(
+        None, "--retry-connections", min=0, max=1, help="eval_set: connections kept on retry."
+    ),
+    log_level: str | None = typer.Option(
+        None, "--log-level", help="Inspect's log level: debug, info, warning, error..."
+    ),
+    tags: str | None = typer.Option(
+        None, "--tags", help="Comma-separated tags written into each log (operational)."
+    ),
+    log_dir_allow_dirty: bool = typer.Option(
+        False, "--log-dir-allow-dirty", help="eval_set: allow logs of other tasks in --out."
+    ),
+    sample_id: str | None = typer.Option(
+        None,
+        "--sample-id",
+        help="Comma-separated sample ids (or patterns) to run: a trial run, like --limit.",
+    ),
+    fail_on_error: str | None = typer.Option(
+        None,
+        "--fail-on-error",
+        help="true, false, a fraction (0.1) or a count (5) of errored samples tolerated. "
+        "Changes results: recorded and compared; the protocol's fail_on_error wins.",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        help="YAML/JSON file: Inspect model string -> {input, output[, input_cache_read, "
+        "input_cache_write]} in dollars per million tokens; the manifest then holds the cost.",
+    ),
 ) -> None:
     """Run your share (every task x model assigned to you) through Inspect.
 
@@ -124,7 +171,7 @@ def share(
     """
     from .._util import InputError, OperationError
     from ..protocol import load_protocol
-    from ..run import plan_share, run_share
+    from ..run import plan_share, read_prices, run_share
 
     ray_given = [
         n
@@ -136,8 +183,17 @@ def share(
             f"{', '.join(ray_given) or '--shared-dir'} only applies to --executor ray; "
             "add --executor ray or drop the option"
         )
+    from ._run_options import inspect_options
     from .package import package_run_protocol
 
+    options = inspect_options(locals())
+    given = options.given() + (["--prices"] if prices is not None else [])
+    if executor is Executor.ray and given:
+        raise InputError(
+            f"{', '.join(given)} not yet supported with --executor ray; "
+            "run with --executor local or drop the option"
+        )
+    price_table = read_prices(prices) if prices is not None else None
     loaded = load_protocol(package_run_protocol(protocol, keyring, key, ctx.call_on_close))
     plan = plan_share(loaded, partner, out_dir)
     chosen = display.value if display else None
@@ -146,6 +202,8 @@ def share(
         chosen = "none"
     if limit is not None:
         err.print(f"[yellow]trial run[/]: --limit {limit} (marked in the manifest)")
+    if sample_id is not None:
+        err.print(f"[yellow]trial run[/]: --sample-id {sample_id} (marked in the manifest)")
     if executor is Executor.ray:
         from ._ray_progress import run_on_ray
 
@@ -166,6 +224,8 @@ def share(
             limit=limit,
             display=chosen,  # type: ignore[arg-type]
             progress=_progress_line if plain_progress else None,
+            inspect_options=options,
+            prices=price_table,
         )
     if limit is not None and not result.manifest.partial:
         err.print(f"note: {plan.out_dir} already held full runs; --limit {limit} changed nothing")
@@ -173,6 +233,9 @@ def share(
         print_json(result.manifest.model_dump(mode="json"))
     else:
         print_results(result.manifest, title=f"{partner}: {loaded.protocol.name}")
+        from ._run_summary import print_models
+
+        print_models(result.manifest)
         out.print(f"manifest: {plan.out_dir / 'manifest.json'}", highlight=False)
     if not result.complete:
         unfinished = len(plan.runs) - sum(1 for r in result.manifest.logs if r.status == "success")
@@ -229,7 +292,7 @@ def print_results(manifest: RunManifest, title: str) -> None:
                 ]
             )
     if manifest.partial:
-        title += f" (trial: --limit {manifest.options.limit})"
+        title += f" (trial: {manifest.options.trial})"
     print_table(
         [
             Column("task", id=True),

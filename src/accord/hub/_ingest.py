@@ -31,6 +31,7 @@ from ._columns import ColumnsBuilder
 from ._depth import MAX_DEPTH, too_deep
 from ._errors import Rejected
 from ._package_check import package_deviations
+from ._snapshots import peer_runs, snapshot_deviations
 
 BATCH = 5000
 _CONTENT_LEVELS = ("samples", "transcripts")
@@ -88,7 +89,7 @@ def verify_submission(
         raise Rejected("the bundle's protocol is not the exercise's")
     if document.run_manifest.partial and not protocol.allow_trial_submissions:
         raise Rejected(
-            f"the bundle is of a trial run (--limit {document.run_manifest.options.limit}) and "
+            f"the bundle is of a trial run ({document.run_manifest.options.trial}) and "
             "the protocol does not set allow_trial_submissions: true; submit a full run"
         )
     if document.partner not in {p.id for p in protocol.partners}:
@@ -185,6 +186,7 @@ def store_submission(
             session.add(run)
             deviations += _digest_deviations(session, exercise, run, now)
             deviations += package_deviations(session, run, record.code, now)
+            deviations += snapshot_deviations(session, exercise, run, record, now)
             session.flush()
             cluster_key = protocol.task(member.task_id).cluster
             keep_text = member.disclosure in _CONTENT_LEVELS
@@ -328,15 +330,7 @@ def _text(value: Any) -> str | None:
 def _digest_deviations(
     session: Session, exercise: Exercise, run: Run, now: datetime
 ) -> list[Deviation]:
-    others = session.scalars(
-        select(Run).where(
-            Run.exercise_id == exercise.id,
-            Run.task_id == run.task_id,
-            Run.model_id == run.model_id,
-            Run.institute_id != run.institute_id,
-            Run.superseded_by.is_(None),
-        )
-    ).all()
+    others = session.scalars(select(Run).where(*peer_runs(run))).all()
     return [
         Deviation(
             id=uuid.uuid4().hex,

@@ -28,6 +28,7 @@ from ._columns import score_table
 from ._errors import BadRequest
 from ._exercises import ExerciseOps
 from ._review import cut_analysis, cut_status
+from ._snapshots import run_provenance
 from ._status import status_matrix
 
 MAX_PAGE = 10_000
@@ -83,6 +84,7 @@ class QueryOps(ExerciseOps):
                 session, exercise, self._parse(exercise.protocol_yaml), insider=insider
             )
         run_fields = ("id", "institute_id", "task_id", "model_id", "samples", "dataset_digest")
+        provenance = run_provenance(submissions)
         if scope.models is not None:  # a developer's review: its own models only
             runs = [r for r in runs if scope.shows(r.model_id)]
             deviations = [d for d in deviations if d.run_id in {r.id for r in runs}]
@@ -95,6 +97,7 @@ class QueryOps(ExerciseOps):
             "ledger_checkpoint": self.signer.signed_head(seq, head),
             "runs": [
                 as_dict(r, *run_fields, *(("disclosure", "log_sha256") if insider else ()))
+                | provenance.get((r.submission_id, r.task_id, r.model_id), {})
                 for r in runs
             ],
             "deviations": [as_dict(d, "kind", "detail", "found_at") for d in deviations],

@@ -35,7 +35,14 @@ Auth = Annotated[str | None, Header(alias="Authorization")]
 def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
     """The ReportInputs of an exercise as `actor` may see it (after the results policy)."""
     from ..protocol import parse_protocol
-    from ..report import AmendmentNote, DeveloperResponse, ReportInputs, RunProvenance
+    from ..report import (
+        AmendmentNote,
+        DeveloperResponse,
+        ReportInputs,
+        RunProvenance,
+        snapshot_lines,
+        usage_lines,
+    )
 
     exercise, view = hub.exercise(actor, exercise_id)
     state = hub.agreement(actor, exercise_id)
@@ -82,6 +89,8 @@ def report_inputs(hub: Hub, actor: Actor, exercise_id: str) -> "ReportInputs":
                 signer_key_id=partner.get("key"),
                 started_at=log.get("started_at"),
                 completed_at=log.get("completed_at"),
+                snapshots=snapshot_lines(log.get("snapshots") or {}),
+                usage=usage_lines(log.get("usage") or {}),
             )
         )
     protocol = parse_protocol(

@@ -111,6 +111,27 @@ class ModelSpec(_Strict):
     limits: SubjectLimits | None = None
 
 
+RoleName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$", description="An Inspect model role name."),
+]
+
+
+class RoleModelSpec(_Strict):
+    """A helper model a task calls in an Inspect model role: a grader, an attacker, a guard."""
+
+    id: Identifier
+    model: str = Field(
+        pattern=r"^[^/\s]+/\S+$",
+        description="Inspect model string, provider/name (e.g. openai/gpt-4o-mini).",
+    )
+    model_args: dict[str, Any] = Field(default_factory=dict)
+    base_url: str | None = None
+    generate: dict[str, Any] = Field(
+        default_factory=dict, description="Generate settings of this model's calls."
+    )
+
+
 class TaskSpec(_Strict):
     """An Inspect task with its arguments and epochs."""
 
@@ -170,6 +191,12 @@ class TaskSpec(_Strict):
                     "and stay inside it (no leading /, no '..')"
                 )
         return value
+
+    roles: dict[RoleName, Identifier] = Field(
+        default_factory=dict,
+        description="Inspect model roles of the task (grader, attacker, ...) -> ids of "
+        "`role_models`; the task's code gets them with get_model(role=...).",
+    )
 
     def shared_metadata_keys(self) -> set[str]:
         """Metadata keys that leave the institute even at level `scores`."""
@@ -309,6 +336,17 @@ class Protocol(_Strict):
         default=False,
         description="Accept bundles of trial runs made with `accord run --limit` on the hub.",
     )
+    fail_on_error: bool | int | float | None = Field(
+        default=None,
+        description="Inspect's fail_on_error for every partner's run: true (a sample error "
+        "fails the task), a fraction below 1 or a count of errored samples tolerated (they are "
+        "left unscored). Unset: each partner's `accord run --fail-on-error`, recorded and "
+        "compared.",
+    )
+    role_models: list[RoleModelSpec] = Field(
+        default_factory=list,
+        description="Helper models (graders, attackers, guards) bound to tasks by `roles`.",
+    )
 
     @field_validator("embargo_until", mode="before")
     @classmethod
@@ -328,6 +366,13 @@ class Protocol(_Strict):
     def task(self, task_id: str) -> TaskSpec:
         """The task with `task_id` (KeyError when absent)."""
         return _by_id(self.tasks, task_id)
+
+    def role_model(self, role_model_id: str) -> RoleModelSpec:
+        """The role model with `role_model_id` (KeyError when absent)."""
+        for item in self.role_models:
+            if item.id == role_model_id:
+                return item
+        raise KeyError(role_model_id)
 
     def generate_config(self, task_id: str) -> dict[str, Any]:
         """The generate settings for `task_id`: protocol-wide, then the task's overrides."""

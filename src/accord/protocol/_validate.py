@@ -76,6 +76,8 @@ def check_protocol(protocol: Protocol, base_dir: Path, resolve_tasks: bool) -> l
     ]
     for index, model in enumerate(protocol.models):
         problems += _generate(("models", index, "generate"), model.generate)
+
+    problems += _roles(protocol)
     quorum = protocol.governance.quorum
     if quorum is not None and quorum > len(protocol.partners):
         problems.append(
@@ -237,3 +239,15 @@ def _parse_path(path: str) -> Location:
         else:
             location.append(part)
     return tuple(location)
+
+
+def _roles(protocol: Protocol) -> Iterator[Problem]:
+    yield from _unique("role_models", (m.id for m in protocol.role_models))
+    for index, role_model in enumerate(protocol.role_models):
+        yield from _generate(("role_models", index, "generate"), role_model.generate)
+    declared = {m.id for m in protocol.role_models}
+    for index, task in enumerate(protocol.tasks):
+        for role, role_model_id in task.roles.items():
+            if role_model_id not in declared:
+                location = ("tasks", index, "roles", role)
+                yield _unknown(location, "role model", role_model_id, declared)

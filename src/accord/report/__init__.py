@@ -33,6 +33,8 @@ from ._model import (
     Report,
     RunProvenance,
     TaskSection,
+    snapshot_lines,
+    usage_lines,
 )
 from ._parts import Part, task_parts
 from ._pdf import CHROMIUM_ARGS, html_to_pdf
@@ -90,8 +92,10 @@ __all__ = [
     "report_format",
     "reproducibility",
     "scores_table",
+    "snapshot_lines",
     "table_schemas",
     "task_parts",
+    "usage_lines",
     "with_charts",
     "write_export",
     "write_report",

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._util import InputError
 from ..protocol import Protocol
-from ._model import AgreementAct, AmendmentNote, DeveloperResponse, RunProvenance
+from ._model import (
+    AgreementAct,
+    AmendmentNote,
+    DeveloperResponse,
+    RunProvenance,
+    snapshot_lines,
+    usage_lines,
+)
 
 if TYPE_CHECKING:
     from ..identity import PartnerAct
@@ -85,6 +92,8 @@ def from_run_dirs(
             signer_key_id=signed.get(partner, (None, None))[1],
             started_at=log.started_at,
             completed_at=log.completed_at,
+            snapshots=snapshot_lines(log.snapshots),
+            usage=usage_lines(log.usage),
         )
         for partner, manifest in manifests.items()
         for log in manifest.logs

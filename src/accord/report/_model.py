@@ -4,6 +4,7 @@ Every renderer (HTML, Markdown, the hub's pages) reads this model and nothing el
 number looks the same wherever it is shown.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
@@ -180,6 +181,14 @@ class RunProvenance(_Row):
     signer_key_id: str | None
     started_at: str | None
     completed_at: str | None
+    snapshots: list[str] = Field(
+        default_factory=list,
+        description="`model: id, id` per model called: the snapshots the provider returned.",
+    )
+    usage: list[str] = Field(
+        default_factory=list,
+        description="`model: N in / N out tokens[, $cost]` per model called (graders too).",
+    )
 
 
 class AgreementAct(_Row):
@@ -323,3 +332,22 @@ class Report(_Row):
     caveats: list[str]
     provenance: Provenance
     protocol_yaml: str
+
+
+def snapshot_lines(snapshots: Mapping[str, list[str]]) -> list[str]:
+    """`model: id, id` for each model a run called, from a log record's `snapshots`."""
+    return [f"{model}: {', '.join(ids)}" for model, ids in sorted(snapshots.items())]
+
+
+def usage_lines(usage: Mapping[str, Any]) -> list[str]:
+    """`model: N in / N out tokens[, $cost]` per model, from a log record's `usage` (as JSON)."""
+    lines = []
+    for model, used in sorted(usage.items()):
+        data = used if isinstance(used, Mapping) else used.model_dump()
+        line = f"{model}: {data.get('input_tokens', 0):,} in / {data.get('output_tokens', 0):,} out"
+        reasoning = data.get("reasoning_tokens") or 0
+        if reasoning:
+            line += f" ({reasoning:,} reasoning)"
+        cost = data.get("cost")
+        lines.append(line + ("" if cost is None else f", ${cost:.4f}"))
+    return lines

@@ -221,6 +221,8 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
             "log SHA-256",
             "bundle SHA-256",
             "signer key id",
+            "model snapshots",
+            "tokens",
         ],
         rows=[
             [
@@ -234,6 +236,8 @@ def provenance_table(rows: Sequence[RunProvenance]) -> Table:
                 r.log_sha256 or "withheld",
                 r.bundle_sha256 or "\u2013",
                 r.signer_key_id or "\u2013",
+                "; ".join(r.snapshots) or "\u2013",
+                "; ".join(r.usage) or "\u2013",
             ]
             for r in rows
         ],

@@ -6,6 +6,8 @@ from typing import Any
 
 from ._code import TaskCode
 from ._manifest import LogRecord, RunManifest, read_manifest, subject_differences
+from ._options import RESULT_OPTIONS, InspectOptions
+from ._snapshots import snapshot_differences
 
 # Fields of a log record that must agree for two runs to be the same test.
 _IDENTITY_FIELDS = (
@@ -55,8 +57,8 @@ class RunComparison:
         for manifest in (self.a, self.b):
             if manifest.partial:
                 reasons.append(
-                    f"{manifest.partner} ran with --limit {manifest.options.limit} (a trial of "
-                    "the first samples of each task); re-run without --limit for a full run"
+                    f"{manifest.partner} ran with {manifest.options.trial} (a trial on some "
+                    "samples of each task); re-run without it for a full run"
                 )
         if not self.shared:
             reasons.append("the runs share no task x model run")
@@ -88,6 +90,7 @@ def compare_manifests(a: RunManifest, b: RunManifest) -> RunComparison:
         differences.append(Difference(None, "protocol_id", a.protocol_id, b.protocol_id))
     if a.options.limit != b.options.limit:
         differences.append(Difference(None, "options.limit", a.options.limit, b.options.limit))
+    differences += result_option_differences(a.options.inspect, b.options.inspect)
     for name in ("accord", "inspect_ai", "python"):
         va, vb = getattr(a.environment, name), getattr(b.environment, name)
         if va != vb:
@@ -112,6 +115,13 @@ def _compare_logs(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
             differences.append(Difference(run, f"generate_config.{key}", va, vb))
     differences += _compare_code(run, a, b)
     differences += [Difference(run, name, va, vb) for name, va, vb in subject_differences(a, b)]
+    for role in sorted(set(a.roles) | set(b.roles)):
+        if a.roles.get(role) != b.roles.get(role):
+            differences.append(
+                Difference(run, f"roles.{role}", a.roles.get(role), b.roles.get(role))
+            )
+    for model, snaps_a, snaps_b in snapshot_differences(a.snapshots, b.snapshots):
+        differences.append(Difference(run, f"snapshots.{model}", snaps_a, snaps_b))
     if a.status != "success" or b.status != "success":
         differences.append(Difference(run, "status", a.status, b.status))
     return differences
@@ -146,3 +156,18 @@ def _compare_code(run: str, a: LogRecord, b: LogRecord) -> list[Difference]:
 
 def _digest_of(code: TaskCode | None) -> str | None:
     return code.digest if code is not None else None
+
+
+def result_option_differences(a: InspectOptions, b: InspectOptions) -> list[Difference]:
+    """Differences in the Inspect options that change results (they break comparability).
+
+    A `fail_on_error` one side did not record (a manifest from before it was recorded) is
+    only noted.
+    """
+    differences = []
+    for name in RESULT_OPTIONS:
+        va, vb = getattr(a, name), getattr(b, name)
+        if va != vb:
+            unknown = name == "fail_on_error" and (va is None or vb is None)
+            differences.append(Difference(None, f"options.inspect.{name}", va, vb, not unknown))
+    return differences

@@ -14,7 +14,9 @@ from inspect_ai.model import GenerateConfig, Model, get_model
 from .._util import AccordError, InputError, OperationError
 from ._code import plan_code
 from ._digest import file_digest, log_dataset_digest
+from ._dotenv import load_dotenv_file
 from ._environment import capture_environment
+from ._lognames import model_in_log_names
 from ._manifest import (
     OPERATIONAL_SETTINGS,
     LogRecord,
@@ -23,10 +25,14 @@ from ._manifest import (
     utc_now,
     write_manifest,
 )
+from ._options import InspectOptions, agreed_options, logged_options
 from ._plan import PlannedRun, SharePlan
 from ._progress import ProgressCallback, watching_progress
+from ._roles import logged_roles, task_role_models
+from ._snapshots import log_snapshots
 from ._subject_solver import subject_overrides
 from ._tasks import create_task
+from ._usage import Price, price_usage, usage_from_samples
 
 DisplayType = Literal["full", "conversation", "rich", "plain", "log", "none"]
 METADATA_KEY = "accord"
@@ -53,6 +59,8 @@ def run_share(
     display: DisplayType | None = None,
     models: Mapping[str, Model] | None = None,
     progress: ProgressCallback | None = None,
+    inspect_options: InspectOptions | None = None,
+    prices: Mapping[str, Price] | None = None,
 ) -> RunResult:
     """Execute a planned share with Inspect, resuming whatever an earlier call finished.
 
@@ -65,11 +73,24 @@ def run_share(
             built in code; each must have the model string the protocol names.
         progress: Called with a line of text as each run starts and ends (for output that
             is not a terminal, where Inspect's display is off).
+        inspect_options: Inspect's run controls to pass through (recorded in the manifest);
+            the protocol's `fail_on_error`, when it sets one, applies.
+        prices: Dollars per million tokens per model string, for the cost of each log's
+            usage (see `read_prices`).
 
     Raises:
         InputError: When a task or model cannot be created; nothing is written then.
 
     """
+    options = RunOptions(
+        limit=limit,
+        max_connections=max_connections,
+        inspect=agreed_options(
+            inspect_options or InspectOptions(), plan.protocol_file.protocol, limit
+        ),
+        prices=dict(prices) if prices is not None else None,
+    )
+    load_dotenv_file()
     prepared = _prepare_models(plan, models or {})
     tasks = [_prepare_task(plan, run, prepared[run.model_id]) for run in plan.runs]
 
@@ -78,7 +99,7 @@ def run_share(
         quiet: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if display == "none":
             quiet = contextlib.redirect_stdout(sys.stderr)
-        with watching_progress(plan.out_dir, progress, METADATA_KEY), quiet:
+        with watching_progress(plan.out_dir, progress, METADATA_KEY), quiet, model_in_log_names():
             eval_set(
                 tasks,
                 log_dir=str(plan.out_dir),
@@ -86,9 +107,10 @@ def run_share(
                 max_connections=max_connections,
                 display=display,
                 log_format="eval",
+                **options.inspect.eval_set_args(),
             )
 
-    return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
+    return record_run(plan, options, execute)
 
 
 def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]) -> RunResult:
@@ -120,11 +142,21 @@ def record_run(plan: SharePlan, options: RunOptions, execute: Callable[[], None]
             "Fix the cause and re-run the same command to resume."
         ) from ex
     finally:
-        records = [r.model_copy(update={"code": code[r.task_id]}) for r in collect_logs(plan)]
+        records = [
+            r.model_copy(
+                update={
+                    "code": code[r.task_id],
+                    "usage": price_usage(r.usage, options.prices or {}),
+                }
+            )
+            for r in collect_logs(plan)
+        ]
         done = {(r.task_id, r.model_id) for r in records if r.status == "success"}
         status = "complete" if len(done) == len(plan.runs) else "incomplete"
         # The limit the logs ran with: a resumed run may reuse logs made with another one.
         options = options.model_copy(update={"limit": _logged_limit(plan.out_dir, records)})
+        logged = logged_options(options.inspect, [plan.out_dir / r.file for r in records])
+        options = options.model_copy(update={"inspect": logged})
         manifest = manifest.model_copy(
             update={
                 "logs": records,
@@ -203,6 +235,7 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
             "Fix the task or its args in the protocol."
         ) from None
     overrides = _subject_overrides(plan, run, task)
+    roles = task_role_models(plan.protocol_file.protocol, run.task_id)
     tag = {
         "protocol_id": plan.protocol_id,
         "partner": plan.partner,
@@ -211,7 +244,7 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
     }
     # Named by the protocol's task id, so one Inspect task may appear under several ids
     # (say, at two temperatures) and still be distinct in the eval set.
-    return task_with(
+    prepared = task_with(
         task,
         name=run.task_id,
         model=model,
@@ -220,6 +253,8 @@ def _prepare_task(plan: SharePlan, run: PlannedRun, model: Model) -> Task:
         metadata={**(task.metadata or {}), METADATA_KEY: tag},
         **overrides,
     )
+    # Only when the protocol binds roles: roles the task itself declares stay otherwise.
+    return task_with(prepared, model_roles=roles) if roles else prepared
 
 
 def _subject_overrides(plan: SharePlan, run: PlannedRun, task: Task) -> dict[str, Any]:
@@ -268,6 +303,9 @@ def _record(path: Path, header: EvalLog, task_id: str, model_id: str) -> LogReco
         started_at=header.stats.started_at or None,
         completed_at=header.stats.completed_at or None,
         metrics=_metrics(header),
+        snapshots=log_snapshots(path),
+        usage=usage_from_samples(summaries),
+        roles=logged_roles(header),
     )
 
 

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .._util import InputError, invalid_fields
 from ._code import TaskCode
 from ._environment import Environment
+from ._options import InspectOptions
+from ._usage import Price, Usage, total_usage
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT: Literal[1] = 1
@@ -80,6 +82,21 @@ class LogRecord(BaseModel):
     subject: SubjectRecord | None = Field(
         default=None, description="The subject's fingerprint (absent in older manifests)."
     )
+    snapshots: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Model string asked for -> distinct model identifiers the provider "
+        "returned (the snapshots that served the calls), for every model the log called.",
+    )
+    usage: dict[str, Usage] = Field(
+        default_factory=dict,
+        description="Model string -> tokens it used in this log (graders included), with "
+        "cost when `accord run --prices` priced it.",
+    )
+    roles: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Inspect model role (grader, attacker, ...) -> `{model, args, generate}` "
+        "of the helper model the log ran with in it.",
+    )
 
 
 class RunOptions(BaseModel):
@@ -92,6 +109,24 @@ class RunOptions(BaseModel):
         description="`--limit N`: only the first N samples of each task ran (a trial run).",
     )
     max_connections: int | None = None
+    inspect: InspectOptions = Field(
+        default_factory=InspectOptions,
+        description="Inspect's run controls (see run/_options.py for which change results).",
+    )
+    prices: dict[str, Price] | None = Field(
+        default=None,
+        description="`--prices FILE`: dollars per million tokens per model string, as used "
+        "for the cost in each log's usage (operational).",
+    )
+
+    @property
+    def trial(self) -> str | None:
+        """How a trial run was limited, as its flag (`--limit 5`), or None for a full run."""
+        if self.limit is not None:
+            return f"--limit {self.limit}"
+        if self.inspect.sample_id is not None:
+            return f"--sample-id {','.join(self.inspect.sample_id)}"
+        return None
 
 
 class RunManifest(BaseModel):
@@ -109,11 +144,21 @@ class RunManifest(BaseModel):
     options: RunOptions = Field(default_factory=RunOptions)
     environment: Environment
     logs: list[LogRecord] = Field(default_factory=list)
+    adopted: bool = Field(
+        default=False,
+        description="The logs were made by plain `inspect eval`/`eval-set` and adopted with "
+        "`accord adopt`; `environment` is then the adopting machine's (each log holds its own).",
+    )
 
     @property
     def partial(self) -> bool:
-        """True for a trial run made with `--limit`: not every sample of the tasks ran."""
-        return self.options.limit is not None
+        """True for a trial run (`--limit`, `--sample-id`): not every sample of the tasks ran."""
+        return self.options.trial is not None
+
+    @property
+    def usage(self) -> dict[str, Usage]:
+        """Tokens (and cost, if priced) per model string, summed over the run's logs."""
+        return total_usage([record.usage for record in self.logs])
 
     def log(self, task_id: str, model_id: str) -> LogRecord | None:
         """The log of `task_id` on `model_id`, if the run has one."""

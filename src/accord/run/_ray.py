@@ -21,6 +21,7 @@ from typing import Any
 from inspect_ai import eval_set
 
 from .._util import InputError, OperationError
+from ._dotenv import load_dotenv_file
 from ._execute import (
     METADATA_KEY,
     RunResult,
@@ -104,7 +105,13 @@ def run_share_ray(
 
     """
     options = ray_options or RayOptions()
+    if plan.protocol_file.protocol.fail_on_error is not None:
+        raise InputError(
+            "the protocol sets fail_on_error, which --executor ray does not apply yet; "
+            "run this share with --executor local"
+        )
     ray = require_ray()
+    load_dotenv_file()  # before Ray starts its workers, which inherit the environment
     prepared = _prepare_models(plan, {})
     tasks = {
         (r.task_id, r.model_id): _prepare_task(plan, r, prepared[r.model_id]) for r in plan.runs
