@@ -13,6 +13,7 @@ workers together never exceed it and a slot left idle by one worker serves anoth
 
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -129,7 +130,7 @@ def run_share_ray(
                 shared = options.shared_dir or options.address is None
                 jobs = _Jobs(ray, workers, shards, shared, max_connections, progress)
                 jobs.run(merge)
-                session.close()
+                session.close(wait=False)
                 for key in shards.keys() - merged:
                     merge(key)
                 # A log cut short by an earlier in-process attempt would compete with the
@@ -164,6 +165,8 @@ class _RaySession:
         self._ray, self._options = ray, options
         self._owned = not ray.is_initialized()
         self._workers: list[Any] = []
+        self._limiter: Any = None
+        self._stopping: threading.Thread | None = None
         self._error: BaseException | None = None
         self._closed = False
         args = (str(plan.protocol_file.path.resolve()), plan.partner)
@@ -197,9 +200,11 @@ class _RaySession:
             count = max(1, options.workers or int(ray.cluster_resources().get("CPU", 1)))
             limiter = None
             if caps:
-                limiter = (
+                # Named, so that restarted workers find it without holding a reference.
+                limiter = f"accord-limiter-{uuid.uuid4().hex}"
+                self._limiter = (
                     ray.remote(ConnectionLimiter)
-                    .options(num_cpus=0, max_concurrency=10_000)
+                    .options(name=limiter, num_cpus=0, max_concurrency=10_000)
                     .remote(caps)
                 )
             actor = ray.remote(ShardWorker).options(
@@ -216,16 +221,23 @@ class _RaySession:
             raise self._error
         return self._workers
 
-    def close(self) -> None:
-        """Stop the share's actors, and Ray when this session started it."""
-        if self._closed:
-            return
-        self._closed = True
-        self._thread.join()
-        for worker in self._workers:
-            self._ray.kill(worker)
-        if self._owned and self._ray.is_initialized():
-            self._ray.shutdown()
+    def close(self, wait: bool = True) -> None:
+        """Stop the share's actors, and Ray when this session started it.
+
+        With `wait` false, Ray shuts down in the background (it takes seconds) while the
+        driver finishes the logs; a later `close()` waits for it.
+        """
+        if not self._closed:
+            self._closed = True
+            self._thread.join()
+            for actor in [*self._workers, self._limiter]:
+                if actor is not None:
+                    self._ray.kill(actor)
+            if self._owned and self._ray.is_initialized():
+                self._stopping = threading.Thread(target=self._ray.shutdown, daemon=True)
+                self._stopping.start()
+        if wait and self._stopping is not None:
+            self._stopping.join()
 
 
 class _Jobs:

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .._util import OperationError
 from ._ray_limit import LimiterLink, install_limiter
@@ -30,13 +29,15 @@ class ShardJob:
 
 
 ShardOutcome = tuple[str, str, bytes | None]
-"""Status of the shard's log (with its error, if any), its file name and (without a shared disk) its bytes."""
+"""Status of the shard's log (with its error, if any), its name, its bytes (no shared disk)."""
 
 
 class ShardWorker:
     """Body of the Ray actor: a share's protocol loaded once, shards run one at a time."""
 
-    def __init__(self, protocol: str, partner: str, limiter: Any, caps: dict[str, int]) -> None:
+    def __init__(
+        self, protocol: str, partner: str, limiter: str | None, caps: dict[str, int]
+    ) -> None:
         from ..protocol import load_protocol
         from ._execute import _prepare_models
         from ._plan import plan_share
@@ -52,11 +53,12 @@ class ShardWorker:
             import ray
             from inspect_ai.model import ModelName
 
+            actor = ray.get_actor(limiter)
             holder = ray.get_runtime_context().get_actor_id() or str(os.getpid())
             # A restarted worker: the slots its dead process held are free again.
-            ray.get(limiter.release_holder.remote(holder))
+            ray.get(actor.release_holder.remote(holder))
             names = {str(ModelName(self._models[model_id])): model_id for model_id in caps}
-            self._link = LimiterLink(limiter, holder, names)
+            self._link = LimiterLink(actor, holder, names)
 
     def ready(self) -> bool:
         """True once the worker has loaded everything (for the driver to wait on)."""
