@@ -8,7 +8,11 @@ timed from the command's start to its exit, so Ray's start-up and the merge of t
 count against Ray. Prints samples/s, the ratio, the efficiency against the ideal
 (connections / latency) and the server's CPU share of the wall time.
 
+Each pair runs `--repeat` times side by side (the machine's load average is printed with
+each pair), since a shared machine moves these numbers between runs.
+
 Usage: python benchmarks/scale.py [--samples 2000] [--latency 0.05 0.5] [--connections 100]
+    [--repeat 1]
 """
 
 import argparse
@@ -78,6 +82,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, nargs="+", default=[0.05, 0.5])
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     print(f"{args.samples} samples, {args.connections} connections, {args.workers} Ray workers")
@@ -86,7 +91,8 @@ def main() -> None:
         "ideal/s | efficiency (run phase) | server CPU"
     )
     print(header)
-    for latency in args.latency:
+    for latency in [x for x in args.latency for _ in range(args.repeat)]:
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         ideal = args.connections / latency
         with LoopbackServer(latency) as server, tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)

@@ -1,10 +1,10 @@
 """The Ray executor: a share's runs cut into shards, run by long-lived Ray worker processes.
 
-Ray starts in the background while the driver loads the tasks, and the worker actors
-(`_ray_worker.ShardWorker`, one per worker) load Inspect and the protocol while the driver
-plans. The driver hands each idle worker the next shard, stores what it returns and merges
-the shards of each task x model into one log that Inspect itself finishes
-(`_shards.merge_shards`), so the run directory is the same as an in-process run's.
+The worker actors (`_ray_worker.ShardWorker`, one per worker) start first and load Inspect
+and the protocol while the driver loads the tasks and plans. The driver hands each idle
+worker the next shard, stores what it returns and merges the shards of each task x model
+into one log that Inspect itself finishes (`_shards.merge_shards`), so the run directory is
+the same as an in-process run's.
 
 Connections: `max_connections` is the cap per model for the whole share, held by one
 `_ray_limit.ConnectionLimiter` actor that every worker's model calls go through, so the
@@ -101,7 +101,7 @@ def run_share_ray(
     ray = require_ray()
     done = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
     todo = [r for r in plan.runs if (r.task_id, r.model_id) not in done]
-    # Ray and its workers start while the driver loads the tasks.
+    # The workers start loading while the driver loads the tasks.
     session = _RaySession(ray, options, plan, max_connections) if todo else None
     try:
         prepared = _prepare_models(plan, {})
@@ -157,7 +157,7 @@ def run_share_ray(
 
 
 class _RaySession:
-    """Ray (reached or started) and the share's actors, brought up on a background thread."""
+    """Ray (reached or started) and the share's actors, which load while the driver plans."""
 
     def __init__(
         self, ray: Any, options: RayOptions, plan: SharePlan, max_connections: int | None
@@ -171,10 +171,9 @@ class _RaySession:
         self._closed = False
         args = (str(plan.protocol_file.path.resolve()), plan.partner)
         caps = dict.fromkeys({r.model_id for r in plan.runs}, max_connections or 0)
-        self._thread = threading.Thread(
-            target=self._start, args=(*args, caps if max_connections else {}), daemon=True
-        )
-        self._thread.start()
+        # Ray itself starts here, on the main thread (Ray's driver wants it); the actors then
+        # start in their own processes while the driver loads the tasks.
+        self._start(*args, caps if max_connections else {})
 
     def _start(self, protocol: str, partner: str, caps: dict[str, int]) -> None:
         ray, options = self._ray, self._options
@@ -216,7 +215,6 @@ class _RaySession:
 
     def wait(self) -> list[Any]:
         """The worker actors, once Ray is up (they may still be loading)."""
-        self._thread.join()
         if self._error is not None:
             raise self._error
         return self._workers
@@ -229,7 +227,6 @@ class _RaySession:
         """
         if not self._closed:
             self._closed = True
-            self._thread.join()
             for actor in [*self._workers, self._limiter]:
                 if actor is not None:
                     self._ray.kill(actor)
