@@ -65,15 +65,15 @@ def run_phase(log_dir: Path) -> float:
     return (last - first).total_seconds()
 
 
-def timed(command: list[str], cwd: Path, server: LoopbackServer) -> tuple[float, float, int]:
-    """Wall seconds, server CPU seconds and requests served while `command` ran."""
+def timed(command: list[str], cwd: Path, server: LoopbackServer) -> tuple[float, float, int, int]:
+    """Wall seconds, server CPU seconds, requests served and peak concurrent requests."""
     server.reset()
     env = {**os.environ, "LOOPBACK_API_KEY": "bench", "INSPECT_LOG_DIR": str(cwd / "logs")}
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - start
     stats = server.stats()
-    return wall, stats["cpu_seconds"], stats["requests"]
+    return wall, stats["cpu_seconds"], stats["requests"], stats["peak"]
 
 
 def main() -> None:
@@ -88,7 +88,7 @@ def main() -> None:
     print(f"{args.samples} samples, {args.connections} connections, {args.workers} Ray workers")
     header = (
         "latency ms | runner | wall s | samples/s | run phase s | samples/s in run phase | "
-        "ideal/s | efficiency (run phase) | server CPU"
+        "ideal/s | efficiency (run phase) | server CPU | peak connections"
     )
     print(header)
     for latency in [x for x in args.latency for _ in range(args.repeat)]:
@@ -112,14 +112,15 @@ def main() -> None:
                 ("inspect, 1 process", bare, "bare"),
                 ("accord ray", ray, "ray"),
             ):
-                wall, cpu, requests = timed(command, work, server)
+                wall, cpu, requests, peak = timed(command, work, server)
+                assert peak <= args.connections, f"{name} went over the cap: {peak}"
                 assert requests == args.samples, f"{name} asked {requests} times"
                 phase = run_phase(work / logs)
                 rates[name], phase_rates[name] = args.samples / wall, args.samples / phase
                 print(
                     f"{latency * 1000:.0f} | {name} | {wall:.1f} | {rates[name]:.1f} | "
                     f"{phase:.1f} | {phase_rates[name]:.1f} | {ideal:.0f} | "
-                    f"{phase_rates[name] / ideal:.1%} | {cpu / wall:.0%}"
+                    f"{phase_rates[name] / ideal:.1%} | {cpu / wall:.0%} | {peak}"
                 )
             one, many = "inspect, 1 process", "accord ray"
             print(
