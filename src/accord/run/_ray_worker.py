@@ -60,10 +60,6 @@ class ShardWorker:
             names = {str(ModelName(self._models[model_id])): model_id for model_id in caps}
             self._link = LimiterLink(actor, holder, names)
 
-    def ready(self) -> bool:
-        """True once the worker has loaded everything (for the driver to wait on)."""
-        return True
-
     def run(self, job: ShardJob) -> ShardOutcome:
         """Run one shard as an Inspect eval set; return its status and log."""
         from inspect_ai import eval_set
