@@ -8,7 +8,11 @@ timed from the command's start to its exit, so Ray's start-up and the merge of t
 count against Ray. Prints samples/s, the ratio, the efficiency against the ideal
 (connections / latency) and the server's CPU share of the wall time.
 
+Each pair runs `--repeat` times side by side (the machine's load average is printed with
+each pair), since a shared machine moves these numbers between runs.
+
 Usage: python benchmarks/scale.py [--samples 2000] [--latency 0.05 0.5] [--connections 100]
+    [--repeat 1]
 """
 
 import argparse
@@ -61,15 +65,15 @@ def run_phase(log_dir: Path) -> float:
     return (last - first).total_seconds()
 
 
-def timed(command: list[str], cwd: Path, server: LoopbackServer) -> tuple[float, float, int]:
-    """Wall seconds, server CPU seconds and requests served while `command` ran."""
+def timed(command: list[str], cwd: Path, server: LoopbackServer) -> tuple[float, float, int, int]:
+    """Wall seconds, server CPU seconds, requests served and peak concurrent requests."""
     server.reset()
     env = {**os.environ, "LOOPBACK_API_KEY": "bench", "INSPECT_LOG_DIR": str(cwd / "logs")}
     start = time.perf_counter()
     subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - start
     stats = server.stats()
-    return wall, stats["cpu_seconds"], stats["requests"]
+    return wall, stats["cpu_seconds"], stats["requests"], stats["peak"]
 
 
 def main() -> None:
@@ -78,15 +82,17 @@ def main() -> None:
     parser.add_argument("--latency", type=float, nargs="+", default=[0.05, 0.5])
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     bin_dir = Path(sys.executable).parent
     print(f"{args.samples} samples, {args.connections} connections, {args.workers} Ray workers")
     header = (
         "latency ms | runner | wall s | samples/s | run phase s | samples/s in run phase | "
-        "ideal/s | efficiency (run phase) | server CPU"
+        "ideal/s | efficiency (run phase) | server CPU | peak connections"
     )
     print(header)
-    for latency in args.latency:
+    for latency in [x for x in args.latency for _ in range(args.repeat)]:
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         ideal = args.connections / latency
         with LoopbackServer(latency) as server, tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
@@ -106,14 +112,15 @@ def main() -> None:
                 ("inspect, 1 process", bare, "bare"),
                 ("accord ray", ray, "ray"),
             ):
-                wall, cpu, requests = timed(command, work, server)
+                wall, cpu, requests, peak = timed(command, work, server)
+                assert peak <= args.connections, f"{name} went over the cap: {peak}"
                 assert requests == args.samples, f"{name} asked {requests} times"
                 phase = run_phase(work / logs)
                 rates[name], phase_rates[name] = args.samples / wall, args.samples / phase
                 print(
                     f"{latency * 1000:.0f} | {name} | {wall:.1f} | {rates[name]:.1f} | "
                     f"{phase:.1f} | {phase_rates[name]:.1f} | {ideal:.0f} | "
-                    f"{phase_rates[name] / ideal:.1%} | {cpu / wall:.0%}"
+                    f"{phase_rates[name] / ideal:.1%} | {cpu / wall:.0%} | {peak}"
                 )
             one, many = "inspect, 1 process", "accord ray"
             print(

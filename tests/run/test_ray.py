@@ -155,7 +155,7 @@ def test_a_killed_worker_resumes_its_shard_without_losing_or_repeating_samples(
         [worker, *_] = [
             p
             for p in psutil.process_iter(["cmdline"])
-            if "ray::_run_shard" in " ".join(p.info["cmdline"] or [])
+            if "ray::ShardWorker" in " ".join(p.info["cmdline"] or [])
         ]
         worker.send_signal(signal.SIGKILL)
         copies = tmp_path / "at-kill"

@@ -63,14 +63,15 @@ def test_a_killed_driver_resumes_without_running_finished_shards_again(
             start_new_session=True,
         )
         try:
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + 240
             while finished_shards(out) < 2 and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
             kill_session(first.pid)
             first.wait()
         done = finished_shards(out)
-        assert 2 <= done < 6, "the kill should land part-way through the share"
+        assert first.stderr is not None
+        assert 2 <= done < 6, f"the kill should land part-way: {first.stderr.read()[-2000:]!r}"
         assert read_manifest(out).status == "running"
         asked_before = server.stats()["requests"]
         second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)

@@ -94,7 +94,7 @@ def share(
         None, "--workers", min=1, help="Ray workers (shards at once) [default: the CPUs]."
     ),
     shard_size: int | None = typer.Option(
-        None, "--shard-size", min=1, help="Samples per shard [default: ~4 shards per worker]."
+        None, "--shard-size", min=1, help="Samples per shard [default: ~2 shards per worker]."
     ),
     shared_dir: bool = typer.Option(
         False,

@@ -1,21 +1,21 @@
-"""The Ray executor: a share's runs cut into shards, each an Inspect eval in a Ray worker.
+"""The Ray executor: a share's runs cut into shards, run by long-lived Ray worker processes.
 
-The driver plans the shards, keeps at most `workers` of them in flight, stores what they
-return and merges the shards of each task x model into one log that Inspect itself
-finishes (`_shards.merge_shards`), so the run directory is the same as an in-process run's.
+The worker actors (`_ray_worker.ShardWorker`, one per worker) start first and load Inspect
+and the protocol while the driver loads the tasks and plans. The driver hands each idle
+worker the next shard, stores what it returns and merges the shards of each task x model
+into one log that Inspect itself finishes (`_shards.merge_shards`), so the run directory is
+the same as an in-process run's.
 
-Connections: `max_connections` is the cap per model for the whole share. At most
-`workers` shards run at once and each gets `max_connections // workers` connections, so
-the share never holds more than the cap, whatever the cluster's size.
+Connections: `max_connections` is the cap per model for the whole share, held by one
+`_ray_limit.ConnectionLimiter` actor that every worker's model calls go through, so the
+workers together never exceed it and a slot left idle by one worker serves another.
 """
 
-import dataclasses
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import threading
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from inspect_ai import eval_set
@@ -31,7 +31,9 @@ from ._execute import (
     record_run,
 )
 from ._manifest import RunOptions
-from ._plan import PlannedRun, SharePlan
+from ._plan import SharePlan
+from ._ray_limit import ConnectionLimiter
+from ._ray_worker import ShardJob, ShardWorker
 from ._shards import (
     Shard,
     dataset_ids,
@@ -46,6 +48,9 @@ from ._shards import (
 ShardProgress = Callable[[str, str, int, int], None]
 """Called with task id, model id, samples done and samples in all, as shards finish."""
 
+_RESTARTS = 3
+"""How often a worker process that died is replaced (its shard then resumes)."""
+
 
 @dataclass(frozen=True)
 class RayOptions:
@@ -55,17 +60,6 @@ class RayOptions:
     workers: int | None = None
     shard_size: int | None = None
     shared_dir: bool = False
-
-
-@dataclass(frozen=True)
-class _Job:
-    protocol: str
-    partner: str
-    task_id: str
-    model_id: str
-    sample_ids: tuple[int | str, ...]
-    log_dir: str | None
-    max_connections: int | None
 
 
 def require_ray() -> Any:
@@ -112,188 +106,226 @@ def run_share_ray(
         )
     ray = require_ray()
     load_dotenv_file()  # before Ray starts its workers, which inherit the environment
-    prepared = _prepare_models(plan, {})
-    tasks = {
-        (r.task_id, r.model_id): _prepare_task(plan, r, prepared[r.model_id]) for r in plan.runs
-    }
+    done = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
+    todo = [r for r in plan.runs if (r.task_id, r.model_id) not in done]
+    # The workers start loading while the driver loads the tasks.
+    session = _RaySession(ray, options, plan, max_connections) if todo else None
+    try:
+        prepared = _prepare_models(plan, {})
+        tasks = {
+            (r.task_id, r.model_id): _prepare_task(plan, r, prepared[r.model_id]) for r in plan.runs
+        }
 
-    def execute() -> None:
-        done = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
-        todo = [r for r in plan.runs if (r.task_id, r.model_id) not in done]
-        if not todo:
-            return
-        with _ray_session(ray, options) as workers:
-            size = options.shard_size
-            shards = {
-                (r.task_id, r.model_id): plan_shards(
-                    plan,
-                    r,
-                    ids := dataset_ids(tasks[r.task_id, r.model_id], limit),
-                    size or default_shard_size(len(ids), workers),
-                )
-                for r in todo
-            }
-            shared = options.shared_dir or options.address is None
-            merged: set[tuple[str, str]] = set()
+        def execute() -> None:
+            if session is not None:
+                workers = session.wait()
+                shards = {
+                    (r.task_id, r.model_id): plan_shards(
+                        plan,
+                        r,
+                        ids := dataset_ids(tasks[r.task_id, r.model_id], limit),
+                        options.shard_size or default_shard_size(len(ids), len(workers)),
+                    )
+                    for r in todo
+                }
+                merged: set[tuple[str, str]] = set()
 
-            def merge(key: tuple[str, str]) -> None:  # while other runs' shards still run
-                merge_shards(shards[key], plan.out_dir)
-                merged.add(key)
+                def merge(key: tuple[str, str]) -> None:  # while other runs' shards still run
+                    merge_shards(shards[key], plan.out_dir)
+                    merged.add(key)
 
-            _execute_shards(ray, plan, shards, workers, max_connections, shared, progress, merge)
-        for key in shards.keys() - merged:
-            merge(key)
-        # A log cut short by an earlier in-process attempt would compete with the merged one.
-        drop_unfinished_logs(plan.out_dir, set(shards), METADATA_KEY)
-        eval_set(
-            [tasks[r.task_id, r.model_id] for r in plan.runs],
-            log_dir=str(plan.out_dir),
-            limit=limit,
-            display="none",
-            log_format="eval",
-        )
-        finished = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
-        for run in todo:
-            if (run.task_id, run.model_id) in finished:
-                remove_shards(plan, run)
-
-    return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
-
-
-@contextmanager
-def _ray_session(ray: Any, options: RayOptions) -> Iterator[int]:
-    """Connect to (or start) Ray; yield the number of workers to use."""
-    owned = not ray.is_initialized()
-    if owned:
-        try:
-            ray.init(
-                address=options.address,
-                num_cpus=(options.workers or os.cpu_count() or 1) if not options.address else None,
-                include_dashboard=False,
-                log_to_driver=False,
-                configure_logging=False,
+                shared = options.shared_dir or options.address is None
+                jobs = _Jobs(ray, workers, shards, shared, max_connections, progress)
+                jobs.run(merge)
+                session.close(wait=False)
+                for key in shards.keys() - merged:
+                    merge(key)
+                # A log cut short by an earlier in-process attempt would compete with the
+                # merged one.
+                drop_unfinished_logs(plan.out_dir, set(shards), METADATA_KEY)
+            eval_set(
+                [tasks[r.task_id, r.model_id] for r in plan.runs],
+                log_dir=str(plan.out_dir),
+                limit=limit,
+                display="none",
+                log_format="eval",
             )
+            finished = {
+                (r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"
+            }
+            for run in todo:
+                if (run.task_id, run.model_id) in finished:
+                    remove_shards(plan, run)
+
+        return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
+    finally:
+        if session is not None:
+            session.close()
+
+
+class _RaySession:
+    """Ray (reached or started) and the share's actors, which load while the driver plans."""
+
+    def __init__(
+        self, ray: Any, options: RayOptions, plan: SharePlan, max_connections: int | None
+    ) -> None:
+        self._ray, self._options = ray, options
+        self._owned = not ray.is_initialized()
+        self._workers: list[Any] = []
+        self._limiter: Any = None
+        self._stopping: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._closed = False
+        args = (str(plan.protocol_file.path.resolve()), plan.partner)
+        caps = dict.fromkeys({r.model_id for r in plan.runs}, max_connections or 0)
+        # Ray itself starts here, on the main thread (Ray's driver wants it); the actors then
+        # start in their own processes while the driver loads the tasks.
+        self._start(*args, caps if max_connections else {})
+
+    def _start(self, protocol: str, partner: str, caps: dict[str, int]) -> None:
+        ray, options = self._ray, self._options
+        try:
+            if self._owned:
+                ray.init(
+                    address=options.address,
+                    num_cpus=(options.workers or os.cpu_count() or 1)
+                    if not options.address
+                    else None,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    configure_logging=False,
+                )
         except Exception as ex:
             where = options.address or "this machine"
-            raise OperationError(
+            self._error = OperationError(
                 f"cannot start or reach Ray at {where}: {ex}. Start a cluster with "
                 "`ray start --head` and pass --address HOST:PORT, or omit --address."
-            ) from None
-    try:
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        yield max(1, options.workers or cpus)
-    finally:
-        if owned:
-            ray.shutdown()
-
-
-def _execute_shards(
-    ray: Any,
-    plan: SharePlan,
-    shards: dict[tuple[str, str], list[Shard]],
-    workers: int,
-    max_connections: int | None,
-    shared: bool,
-    progress: ShardProgress | None,
-    on_run_done: Callable[[tuple[str, str]], None],
-) -> None:
-    totals = {key: sum(s.samples for s in group) for key, group in shards.items()}
-    done_counts = dict.fromkeys(shards, 0)
-    pending: list[Shard] = []
-    for key, group in shards.items():
-        for shard in group:
-            if shard_log(shard) is None:
-                pending.append(shard)
-            else:
-                done_counts[key] += shard.samples
-    for (task_id, model_id), count in done_counts.items():
-        if progress is not None:
-            progress(task_id, model_id, count, totals[task_id, model_id])
-    # Never more shards in flight than connections allowed, so each holds at least one.
-    slots = min(workers, max_connections) if max_connections else workers
-    per_shard = max(1, max_connections // slots) if max_connections else None
-    remote = ray.remote(num_cpus=1, max_retries=3)(_run_shard)
-    protocol = str(plan.protocol_file.path.resolve())
-    in_flight: dict[Any, Shard] = {}
-    failures: list[str] = []
-    while pending or in_flight:
-        while pending and len(in_flight) < slots:
-            shard = pending.pop(0)
-            job = _Job(
-                protocol,
-                plan.partner,
-                shard.task_id,
-                shard.model_id,
-                shard.sample_ids,
-                str(shard.log_dir.resolve()) if shared else None,
-                per_shard,
             )
-            in_flight[remote.remote(job)] = shard
-        ready, _ = ray.wait(list(in_flight), num_returns=1)
-        shard = in_flight.pop(ready[0])
+            return
         try:
-            status, name, data = ray.get(ready[0])
-        except Exception as ex:  # a worker lost for good, or Inspect failing in it
-            failures.append(f"shard {shard.index} of {shard.task_id} x {shard.model_id}: {ex}")
-            continue
-        if data is not None:
-            shard.log_dir.mkdir(parents=True, exist_ok=True)
-            (shard.log_dir / name).write_bytes(data)
-        if status != "success":
-            failures.append(f"shard {shard.index} of {shard.task_id} x {shard.model_id}: {status}")
-            continue
-        key = (shard.task_id, shard.model_id)
-        done_counts[key] += shard.samples
-        if progress is not None:
-            progress(shard.task_id, shard.model_id, done_counts[key], totals[key])
-        if done_counts[key] == totals[key]:
-            on_run_done(key)
-    if failures:
-        raise OperationError(
-            f"{len(failures)} shard(s) did not finish ({'; '.join(failures[:3])}). "
-            "Finished shards are kept: re-run the same command to resume the others."
+            count = max(1, options.workers or int(ray.cluster_resources().get("CPU", 1)))
+            limiter = None
+            if caps:
+                # Named, so that restarted workers find it without holding a reference.
+                limiter = f"accord-limiter-{uuid.uuid4().hex}"
+                self._limiter = (
+                    ray.remote(ConnectionLimiter)
+                    .options(name=limiter, num_cpus=0, max_concurrency=10_000)
+                    .remote(caps)
+                )
+            actor = ray.remote(ShardWorker).options(
+                num_cpus=1, max_restarts=_RESTARTS, max_task_retries=_RESTARTS
+            )
+            self._workers = [actor.remote(protocol, partner, limiter, caps) for _ in range(count)]
+        except Exception as ex:
+            self._error = ex
+
+    def wait(self) -> list[Any]:
+        """The worker actors, once Ray is up (they may still be loading)."""
+        if self._error is not None:
+            raise self._error
+        return self._workers
+
+    def close(self, wait: bool = True) -> None:
+        """Stop the share's actors, and Ray when this session started it.
+
+        With `wait` false, Ray shuts down in the background (it takes seconds) while the
+        driver finishes the logs; a later `close()` waits for it.
+        """
+        if not self._closed:
+            self._closed = True
+            for actor in [*self._workers, self._limiter]:
+                if actor is not None:
+                    self._ray.kill(actor)
+            if self._owned and self._ray.is_initialized():
+                self._stopping = threading.Thread(target=self._ray.shutdown, daemon=True)
+                self._stopping.start()
+        if wait and self._stopping is not None:
+            self._stopping.join()
+
+
+class _Jobs:
+    """The driver's loop: the next pending shard to each idle worker, results stored."""
+
+    def __init__(
+        self,
+        ray: Any,
+        workers: list[Any],
+        shards: dict[tuple[str, str], list[Shard]],
+        shared: bool,
+        max_connections: int | None,
+        progress: ShardProgress | None,
+    ) -> None:
+        self._ray, self._idle, self._shards = ray, list(workers), shards
+        self._shared, self._max_connections, self._progress = shared, max_connections, progress
+        self._totals = {key: sum(s.samples for s in group) for key, group in shards.items()}
+        self._done = dict.fromkeys(shards, 0)
+        self._pending: list[Shard] = []
+        for key, group in shards.items():
+            for shard in group:
+                if shard_log(shard) is None:
+                    self._pending.append(shard)
+                else:
+                    self._done[key] += shard.samples
+        for key in shards:
+            self._report(key)
+
+    def run(self, on_run_done: Callable[[tuple[str, str]], None]) -> None:
+        """Run every pending shard; call `on_run_done` as each task x model completes.
+
+        Raises:
+            OperationError: When shards failed (the others are kept for the re-run).
+
+        """
+        in_flight: dict[Any, tuple[Shard, Any]] = {}
+        failures: list[str] = []
+        while self._pending or in_flight:
+            while self._pending and self._idle:
+                shard, worker = self._pending.pop(0), self._idle.pop()
+                in_flight[worker.run.remote(self._job(shard))] = (shard, worker)
+            if not in_flight:  # every worker lost for good
+                failures += [
+                    f"shard {s.index} of {s.task_id} x {s.model_id}: no worker left"
+                    for s in self._pending
+                ]
+                break
+            ready, _ = self._ray.wait(list(in_flight), num_returns=1)
+            shard, worker = in_flight.pop(ready[0])
+            what = f"shard {shard.index} of {shard.task_id} x {shard.model_id}"
+            try:
+                status, name, data = self._ray.get(ready[0])
+            except Exception as ex:  # a worker lost for good, or Inspect failing in it
+                failures.append(f"{what}: {ex}")
+                if not isinstance(ex, self._ray.exceptions.RayActorError):
+                    self._idle.append(worker)
+                continue
+            self._idle.append(worker)
+            if data is not None:
+                shard.log_dir.mkdir(parents=True, exist_ok=True)
+                (shard.log_dir / name).write_bytes(data)
+            if status != "success":
+                failures.append(f"{what}: {status}")
+                continue
+            key = (shard.task_id, shard.model_id)
+            self._done[key] += shard.samples
+            self._report(key)
+            if self._done[key] == self._totals[key]:
+                on_run_done(key)
+        if failures:
+            raise OperationError(
+                f"{len(failures)} shard(s) did not finish ({'; '.join(failures[:3])}). "
+                "Finished shards are kept: re-run the same command to resume the others."
+            )
+
+    def _job(self, shard: Shard) -> ShardJob:
+        return ShardJob(
+            shard.task_id,
+            shard.model_id,
+            shard.sample_ids,
+            str(shard.log_dir.resolve()) if self._shared else None,
+            self._max_connections,
         )
 
-
-def _run_shard(job: _Job) -> tuple[str, str, bytes | None]:
-    """In a Ray worker: run one shard as an Inspect eval set; return its status and log."""
-    from ..protocol import load_protocol
-    from ._plan import plan_share
-
-    loaded = load_protocol(Path(job.protocol))
-    plan = plan_share(loaded, job.partner, Path(tempfile.gettempdir()) / "accord-shard-plan")
-    run = _planned(plan, job.task_id, job.model_id)
-    model = _prepare_models(dataclasses.replace(plan, runs=[run]), {})[run.model_id]
-    task = _prepare_task(plan, run, model)
-    with _log_dir(job.log_dir) as log_dir:
-        # Samples are written in batches rather than streamed event by event: less CPU per
-        # sample, and a shard cut short still resumes from its finished samples.
-        _, logs = eval_set(
-            [task],
-            log_dir=log_dir,
-            sample_id=list(job.sample_ids),
-            max_connections=job.max_connections,
-            display="none",
-            log_format="eval",
-            log_realtime=False,
-        )
-        [log] = logs
-        path = Path(log.location)
-        data = None if job.log_dir is not None else path.read_bytes()
-        return log.status, path.name, data
-
-
-def _planned(plan: SharePlan, task_id: str, model_id: str) -> PlannedRun:
-    for run in plan.runs:
-        if (run.task_id, run.model_id) == (task_id, model_id):
-            return run
-    raise OperationError(f"{task_id} x {model_id} is not in the share on this worker")
-
-
-@contextmanager
-def _log_dir(shared: str | None) -> Iterator[str]:
-    if shared is not None:
-        yield shared
-        return
-    with tempfile.TemporaryDirectory(prefix="accord-shard-") as local:
-        yield local
+    def _report(self, key: tuple[str, str]) -> None:
+        if self._progress is not None:
+            self._progress(*key, self._done[key], self._totals[key])

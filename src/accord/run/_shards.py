@@ -65,8 +65,12 @@ def dataset_ids(task: Task, limit: int | None) -> list[SampleId]:
 
 
 def default_shard_size(samples: int, workers: int) -> int:
-    """About four shards per worker, so work stays balanced and a lost shard costs little."""
-    return max(1, math.ceil(samples / (4 * max(1, workers))))
+    """About two shards per worker.
+
+    Each shard pays an eval set's start, and a shard cut short resumes from the samples
+    it wrote, so smaller shards would buy little.
+    """
+    return max(1, math.ceil(samples / (2 * max(1, workers))))
 
 
 def plan_shards(
