@@ -8,6 +8,7 @@ from ._agreement import agreements
 from ._compare import Correction, comparisons
 from ._estimates import estimates
 from ._findings import findings
+from ._groups import group_rows
 from ._reproduce import replications
 from ._results import AnalysisResult
 from ._safeguards import safeguard_rates
@@ -47,6 +48,19 @@ def analyze(
     pairs = [tuple(pair) for pair in protocol.analysis.comparisons] if protocol else []
     compared = comparisons(table, pairs, alpha, clustered, method, deviating)  # type: ignore[arg-type]
     found = findings(protocol, estimated, compared, alpha) if protocol else []
+    grouped = (
+        group_rows(
+            table,
+            protocol,
+            manifests,
+            alpha=alpha,
+            margin=margin,
+            correction=method,
+            overall=reproduced,
+        )
+        if protocol
+        else ([], [], [])
+    )
     return AnalysisResult(
         alpha=alpha,
         estimates=estimated,
@@ -55,4 +69,7 @@ def analyze(
         agreements=agreements(table, alpha, graders, clustered),
         findings=found,
         safeguards=safeguard_rates(estimated),
+        group_estimates=grouped[0],
+        group_comparisons=grouped[1],
+        group_replications=grouped[2],
     )

@@ -31,9 +31,10 @@ def load_runs(
             raise AnalysisError(f"two run directories are runs of partner '{manifest.partner}'")
         manifests[manifest.partner] = manifest
         for record in manifest.logs:
-            cluster_key = None
+            cluster_key, group_keys = None, []
             if protocol is not None and record.task_id in {t.id for t in protocol.tasks}:
                 cluster_key = protocol.task(record.task_id).cluster
+                group_keys = protocol.task(record.task_id).groups
             rows.extend(
                 log_rows(
                     run_dir / record.file,
@@ -41,6 +42,7 @@ def load_runs(
                     record.model_id,
                     manifest.partner,
                     cluster_key,
+                    group_keys,
                 )
             )
     ids = {m.protocol_id for m in manifests.values()}
@@ -53,7 +55,12 @@ def load_runs(
 
 
 def log_rows(
-    path: Path, task: str, model: str, partner: str, cluster_key: str | None
+    path: Path,
+    task: str,
+    model: str,
+    partner: str,
+    cluster_key: str | None,
+    group_keys: Sequence[str] = (),
 ) -> Iterator[ScoreRow]:
     """Every (sample, epoch, scorer) score of an `.eval` log, read member by member."""
     try:
@@ -69,6 +76,7 @@ def log_rows(
                 continue  # errored samples carry no valid score
             metadata = sample.get("metadata") or {}
             cluster = metadata.get(cluster_key) if cluster_key else None
+            groups = tuple((key, group_label(metadata.get(key))) for key in group_keys)
             for scorer, score in (sample.get("scores") or {}).items():
                 where = f"{path.name}, sample {sample['id']}, scorer {scorer}"
                 for metric, value in score_metrics(scorer, score.get("value")):
@@ -81,6 +89,7 @@ def log_rows(
                         epoch=int(sample["epoch"]),
                         value=score_to_float(value, where),
                         cluster=None if cluster is None else str(cluster),
+                        groups=groups,
                     )
 
 
@@ -91,3 +100,10 @@ def score_metrics(scorer: str, value: Any) -> Iterator[tuple[str, Any]]:
             yield f"{scorer}/{key}", item
     else:
         yield scorer, value
+
+
+def group_label(value: Any) -> str | None:
+    """A metadata value as a subgroup label: strings as they are, other values as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)

@@ -41,6 +41,7 @@ class Estimate(_Result):
     clusters: int | None = None
     warnings: list[str] = Field(default_factory=list)
     note: str | None = None
+    group: str | None = None  # "key=value": a subgroup row (see `groups:` of the task)
 
 
 class Comparison(_Result):
@@ -78,6 +79,7 @@ class Comparison(_Result):
     adjusted_ci_high: float | None = None
     warnings: list[str] = Field(default_factory=list)
     note: str | None = None
+    group: str | None = None  # "key=value": a subgroup row (see `groups:` of the task)
 
 
 class Replication(_Result):
@@ -104,6 +106,7 @@ class Replication(_Result):
     needed_n: int | None = None  # about this many samples would decide an inconclusive verdict
     warnings: list[str] = Field(default_factory=list)
     note: str | None = None
+    group: str | None = None  # "key=value": a subgroup row (see `groups:` of the task)
 
 
 class Interval(_Result):
@@ -179,3 +182,6 @@ class AnalysisResult(_Result):
     agreements: list[Agreement]
     findings: list[Finding]
     safeguards: list[SafeguardRate] = Field(default_factory=list)
+    group_estimates: list[Estimate] = Field(default_factory=list)
+    group_comparisons: list[Comparison] = Field(default_factory=list)
+    group_replications: list[Replication] = Field(default_factory=list)

@@ -1,7 +1,7 @@
 """The score table: per sample x epoch scores, in columns of integer codes."""
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,8 @@ class ScoreRow:
     epoch: int
     value: float
     cluster: str | None = None
+    groups: tuple[tuple[str, str | None], ...] = ()
+    """(metadata key, label) of each `groups:` key of the task; None where the sample lacks it."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ class ScoreTable:
     value: FloatArray
     cluster: IntArray
     levels: dict[str, list[str]] = field(default_factory=dict)
+    groups: dict[str, IntArray] = field(default_factory=dict)
+    """Subgroup codes per metadata key (levels under `group:<key>`), -1 where unlabelled."""
 
     def __len__(self) -> int:
         return int(self.value.shape[0])
@@ -85,10 +89,15 @@ class ScoreTable:
             k: []
             for k in ("task", "model", "partner", "scorer", "sample", "epoch", "value", "cluster")
         }
-        for row in rows:
+        labels: dict[str, list[str | None]] = {}
+        for count, row in enumerate(rows):
             for key in columns:
                 columns[key].append(getattr(row, key))
-        return cls.from_columns(**columns)
+            for name, _ in row.groups:
+                labels.setdefault(name, [None] * count)
+            for name, column in labels.items():
+                column.append(dict(row.groups).get(name))
+        return cls.from_columns(**columns).with_groups(labels)
 
     @classmethod
     def from_columns(
@@ -134,6 +143,13 @@ class ScoreTable:
             **coded,
         )
 
+    def with_groups(self, groups: Mapping[str, Sequence[str | None]]) -> "ScoreTable":
+        """This table with subgroup labels per metadata key (one per score, None: unlabelled)."""
+        levels, codes = dict(self.levels), dict(self.groups)
+        for key, labels in groups.items():
+            levels[f"group:{key}"], codes[key] = encode_labels(labels)
+        return replace(self, levels=levels, groups=codes)
+
     def label(self, column: str, code: int) -> str:
         """The label of `code` in a categorical column."""
         return self.levels[column][code]
@@ -144,3 +160,11 @@ class ScoreTable:
             return self.levels[column].index(label)
         except ValueError:
             return None
+
+
+def encode_labels(column: Sequence[str | None]) -> tuple[list[str], IntArray]:
+    """Sorted distinct labels and int codes into them (-1 for None)."""
+    labels = sorted({c for c in column if c is not None})
+    index = {label: i for i, label in enumerate(labels)}
+    codes = np.fromiter((-1 if c is None else index[c] for c in column), np.int64, len(column))
+    return labels, codes

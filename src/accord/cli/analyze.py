@@ -11,9 +11,19 @@ from rich.table import Table
 from ._console import print_json, print_rich_table
 
 if TYPE_CHECKING:
-    from ..analysis import AnalysisResult, Correction, Estimate
+    from collections.abc import Sequence
 
-ALL_PARTS = ("estimates", "comparisons", "replications", "agreements", "findings", "safeguards")
+    from ..analysis import AnalysisResult, Comparison, Correction, Estimate, Replication
+
+ALL_PARTS = (
+    "estimates",
+    "comparisons",
+    "replications",
+    "agreements",
+    "findings",
+    "safeguards",
+    "groups",
+)
 
 
 def analyze_command(
@@ -75,9 +85,23 @@ def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> 
         print_rich_table(_safeguards_table(result, level))
     if "findings" in parts and result.findings:
         print_rich_table(_findings_table(result))
+    if "groups" in parts and result.group_estimates:
+        by = " by subgroup (task: key=value)"
+        print_rich_table(_estimates_table(result, level, result.group_estimates, by))
+    if "groups" in parts and result.group_comparisons:
+        by = " by subgroup (corrected per task and key)"
+        print_rich_table(_comparisons_table(result, level, result.group_comparisons, by))
+    if "groups" in parts and result.group_replications:
+        print_rich_table(_replications_table(result, result.group_replications, " by subgroup"))
 
 
-def _estimates_table(result: AnalysisResult, level: str) -> Table:
+def _task(row: Estimate | Comparison | Replication) -> str:
+    return row.task if row.group is None else f"{row.task}: {row.group}"
+
+
+def _estimates_table(
+    result: AnalysisResult, level: str, rows: Sequence[Estimate] | None = None, by: str = ""
+) -> Table:
     table = Table(
         "task",
         "model",
@@ -89,11 +113,11 @@ def _estimates_table(result: AnalysisResult, level: str) -> Table:
         f"{level} CI",
         "method",
         "note",
-        title="Estimates",
+        title="Estimates" + by,
     )
-    for e in result.estimates:
+    for e in result.estimates if rows is None else rows:
         table.add_row(
-            e.task,
+            _task(e),
             e.model,
             e.scorer,
             e.partner or "pooled: " + ", ".join(e.partners),
@@ -147,7 +171,9 @@ def _notes(note: str | None, warnings: list[str]) -> str:
     return "; ".join([*(f"[yellow]warning:[/] {w}" for w in warnings), *([note] if note else [])])
 
 
-def _comparisons_table(result: AnalysisResult, level: str) -> Table:
+def _comparisons_table(
+    result: AnalysisResult, level: str, rows: Sequence[Comparison] | None = None, by: str = ""
+) -> Table:
     table = Table(
         "task",
         "scorer",
@@ -161,9 +187,9 @@ def _comparisons_table(result: AnalysisResult, level: str) -> Table:
         "p adj.",
         "adjusted CI",
         "note",
-        title="Comparisons",
+        title="Comparisons" + by,
     )
-    for c in result.comparisons:
+    for c in result.comparisons if rows is None else rows:
         adjusted = f"{_num(c.p_adjusted, 4)} ({c.correction})" if c.p_adjusted is not None else "-"
         simultaneous = (
             f"{_ci(c.adjusted_ci_low, c.adjusted_ci_high)} ({c.adjusted_level:.1%})"
@@ -172,7 +198,7 @@ def _comparisons_table(result: AnalysisResult, level: str) -> Table:
         )
         note = ("paired" if c.paired else "UNPAIRED") + (f"; {c.note}" if c.note else "")
         table.add_row(
-            c.task,
+            _task(c),
             c.scorer,
             f"{c.model} - {c.reference}",
             c.partner or "pooled: " + ", ".join(c.partners),
@@ -188,7 +214,9 @@ def _comparisons_table(result: AnalysisResult, level: str) -> Table:
     return table
 
 
-def _replications_table(result: AnalysisResult) -> Table:
+def _replications_table(
+    result: AnalysisResult, rows: Sequence[Replication] | None = None, by: str = ""
+) -> Table:
     table = Table(
         "task",
         "model",
@@ -202,9 +230,9 @@ def _replications_table(result: AnalysisResult) -> Table:
         "p TOST",
         "verdict",
         "note",
-        title="Cross-site reproducibility",
+        title="Cross-site reproducibility" + by,
     )
-    for r in result.replications:
+    for r in result.replications if rows is None else rows:
         style = {"consistent": "green", "inconsistent": "red", "deviation": "red"}.get(
             r.verdict, "yellow"
         )
@@ -212,7 +240,7 @@ def _replications_table(result: AnalysisResult) -> Table:
             f": {'; '.join(r.deviations)}" if r.deviations else ""
         )
         table.add_row(
-            r.task,
+            _task(r),
             r.model,
             r.scorer,
             f"{r.partner_a} vs {r.partner_b}",

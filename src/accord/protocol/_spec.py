@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PROTOCOL_FORMAT = 1
+MAX_GROUP_KEYS = 4
+"""At most this many `groups:` keys per task: each key adds a family of subgroup rows."""
 
 Identifier = Annotated[
     str,
@@ -197,10 +199,24 @@ class TaskSpec(_Strict):
         description="Inspect model roles of the task (grader, attacker, ...) -> ids of "
         "`role_models`; the task's code gets them with get_model(role=...).",
     )
+    groups: list[Identifier] = Field(
+        default_factory=list,
+        max_length=MAX_GROUP_KEYS,
+        description="Sample metadata keys to analyse by subgroup (e.g. transform): estimates, "
+        "comparisons and reproducibility per value, shared at every disclosure level.",
+    )
+
+    @field_validator("groups")
+    @classmethod
+    def _distinct_groups(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"groups {value} name a metadata key twice; list each key once")
+        return value
 
     def shared_metadata_keys(self) -> set[str]:
         """Metadata keys that leave the institute even at level `scores`."""
-        return set(self.share_metadata) | ({self.cluster} if self.cluster else set())
+        shared = set(self.share_metadata) | ({self.cluster} if self.cluster else set())
+        return shared | set(self.groups)
 
 
 class Assignment(_Strict):
