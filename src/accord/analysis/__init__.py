@@ -14,7 +14,7 @@ from ._difference import Difference, IntervalMethod, difference
 from ._errors import AnalysisError
 from ._estimates import estimates
 from ._findings import findings, judge
-from ._load import load_runs, log_rows, score_metrics
+from ._load import group_label, load_runs, log_rows, score_metrics
 from ._power import (
     Design,
     VarianceModel,
@@ -71,6 +71,7 @@ __all__ = [
     "equivalence_margin",
     "estimates",
     "findings",
+    "group_label",
     "judge",
     "krippendorff_alpha",
     "load_runs",

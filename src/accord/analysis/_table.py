@@ -140,11 +140,15 @@ class ScoreTable:
                 [index[c] if c is not None else -1 for c in cluster], dtype=np.int64
             ),
             levels=levels,
-            **coded,
+            task=coded["task"],
+            model=coded["model"],
+            partner=coded["partner"],
+            scorer=coded["scorer"],
+            sample=coded["sample"],
         )
 
     def with_groups(self, groups: Mapping[str, Sequence[str | None]]) -> "ScoreTable":
-        """This table with subgroup labels per metadata key (one per score, None: unlabelled)."""
+        """The table with subgroup labels per metadata key (one per score, None: unlabelled)."""
         levels, codes = dict(self.levels), dict(self.groups)
         for key, labels in groups.items():
             levels[f"group:{key}"], codes[key] = encode_labels(labels)

@@ -5,6 +5,10 @@ rows): sample, scorer and cluster labels once each, with int codes, epochs and v
 arrays. Reading an exercise's current runs then costs one decompression per run and a
 remap of labels, not a Python object per score. Runs stored before columns existed are
 built from their rows on first read and stored then.
+
+Subgroup labels (the task's `groups:` metadata keys) are stored only here, as optional
+`group:<key>` columns; columns without them (older runs, or rebuilt from rows, which never
+carry them) give no subgroup rows for that run: submit the run again to get them.
 """
 
 import hashlib
@@ -37,9 +41,15 @@ class ColumnsBuilder:
     scorer: list[str] = field(default_factory=list)
     value: list[float] = field(default_factory=list)
     cluster: list[str | None] = field(default_factory=list)
+    groups: dict[str, list[str | None]] = field(default_factory=dict)
 
     def add(self, row: Mapping[str, Any]) -> None:
-        """Add one score row (the keys of a `sample_scores` row)."""
+        """Add one score row (the keys of a `sample_scores` row, and optional `groups`)."""
+        for key, _ in row.get("groups") or ():
+            self.groups.setdefault(key, [None] * len(self.value))
+        labels = dict(row.get("groups") or ())
+        for key, column in self.groups.items():
+            column.append(labels.get(key))
         self.sample.append(row["sample_id"])
         self.epoch.append(row["epoch"])
         self.scorer.append(row["scorer"])
@@ -48,7 +58,9 @@ class ColumnsBuilder:
 
     def record(self, run_id: str) -> RunScoreColumns:
         """The run's `run_score_columns` row."""
-        payload = encode(self.sample, self.epoch, self.scorer, self.value, self.cluster)
+        payload = encode(
+            self.sample, self.epoch, self.scorer, self.value, self.cluster, self.groups
+        )
         return RunScoreColumns(
             run_id=run_id,
             format=FORMAT,
@@ -64,14 +76,20 @@ def encode(
     scorer: Sequence[str],
     value: Sequence[float],
     cluster: Sequence[str | None],
+    groups: Mapping[str, Sequence[str | None]] | None = None,
 ) -> bytes:
-    """Columns of one run as bytes: sorted labels as JSON, codes and numbers as arrays."""
+    """Columns of one run as bytes: sorted labels as JSON, codes and numbers as arrays.
+
+    `groups` adds a `group:<key>` label column per subgroup key (None: sample lacks it).
+    """
     arrays: dict[str, npt.NDArray[Any]] = {
         "epoch": np.asarray(epoch, dtype=np.int64),
         "value": np.asarray(value, dtype=np.float64),
     }
     labels: dict[str, list[str]] = {}
-    for name, column in (("sample", sample), ("scorer", scorer), ("cluster", cluster)):
+    named = [("sample", sample), ("scorer", scorer), ("cluster", cluster)]
+    named += [(f"group:{key}", column) for key, column in (groups or {}).items()]
+    for name, column in named:
         levels = sorted({c for c in column if c is not None})
         index = {label: i for i, label in enumerate(levels)}
         labels[name] = levels
@@ -183,6 +201,7 @@ def _merge(parts: list[tuple[tuple[str, str, str], RunColumns]]) -> ScoreTable:
         levels[name] = _union(c.labels[name] for _, c in parts)
         index = {label: i for i, label in enumerate(levels[name])}
         coded[name] = [_recode(c.arrays[name], c.labels[name], index) for _, c in parts]
+    group_codes = _merge_groups(parts, levels)
     values = np.concatenate([c.arrays["value"] for _, c in parts])
     if values.size and not np.all(np.isfinite(values)):
         raise AnalysisError("scores include NaN or infinite values; fix or drop those samples")
@@ -196,7 +215,28 @@ def _merge(parts: list[tuple[tuple[str, str, str], RunColumns]]) -> ScoreTable:
         value=values,
         cluster=np.concatenate(coded["cluster"]),
         levels=levels,
+        groups=group_codes,
     )
+
+
+def _merge_groups(
+    parts: list[tuple[tuple[str, str, str], RunColumns]], levels: dict[str, list[str]]
+) -> dict[str, npt.NDArray[np.int64]]:
+    """Subgroup codes over all runs (-1 for runs stored without that key's labels)."""
+    names = sorted({n for _, c in parts for n in c.labels if n.startswith("group:")})
+    codes: dict[str, npt.NDArray[np.int64]] = {}
+    for name in names:
+        levels[name] = sorted(set().union(*(c.labels.get(name, []) for _, c in parts)))
+        index = {label: i for i, label in enumerate(levels[name])}
+        codes[name.removeprefix("group:")] = np.concatenate(
+            [
+                _recode(c.arrays[name], c.labels[name], index)
+                if name in c.labels
+                else np.full(c.arrays["value"].size, -1, dtype=np.int64)
+                for _, c in parts
+            ]
+        )
+    return codes
 
 
 def _union(label_lists: Iterable[list[str]]) -> list[str]:

@@ -3,7 +3,7 @@
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import inspect_ai.log  # noqa: F401  (registers the zstd codec Inspect's archive
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ..analysis import AnalysisError, score_metrics, score_to_float
+from ..analysis import AnalysisError, group_label, score_metrics, score_to_float
 from ..bundle import (
     DOCUMENT_NAME,
     ZIP_READ_ERRORS,
@@ -192,11 +192,15 @@ def store_submission(
             keep_text = member.disclosure in _CONTENT_LEVELS
             batch: list[dict[str, Any]] = []
             columns = ColumnsBuilder()
+            group_keys = protocol.task(member.task_id).groups
             try:
-                for row in score_rows(opened.member(member.name), cluster_key, keep_text):
+                for row in score_rows(
+                    opened.member(member.name), cluster_key, keep_text, group_keys
+                ):
                     row["run_id"] = run.id
-                    batch.append(row)
                     columns.add(row)
+                    row.pop("groups", None)  # group labels live in the columns only
+                    batch.append(row)
                     if len(batch) >= BATCH:
                         session.execute(insert(SampleScore), batch)
                         batch = []
@@ -234,11 +238,14 @@ def _supersede(session: Session, run: Run, signed: datetime, now: datetime) -> s
     return replaced
 
 
-def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[dict[str, Any]]:
+def score_rows(
+    log: Path, cluster_key: str | None, keep_text: bool, group_keys: Sequence[str] = ()
+) -> Iterator[dict[str, Any]]:
     """Every (sample, epoch, scorer) score of an `.eval` log, streamed; never a full EvalLog.
 
     Scores come from the archive's `summaries.json` member, streamed item by item with ijson:
-    ids, epochs and score values exactly as logged, errors, the cluster value, and (where
+    ids, epochs and score values exactly as logged, errors, the cluster value, the labels of
+    `group_keys` (under `groups`, when any are asked for), and (where
     disclosure allows) answers and explanations as Inspect summarises them (whitespace
     normalised, at most 1,024 characters; the full text stays in the stored bundle). A log
     without summaries is read sample member by sample member instead.
@@ -255,14 +262,14 @@ def score_rows(log: Path, cluster_key: str | None, keep_text: bool) -> Iterator[
                 _check_depth(log, archive, name)
                 with archive.open(name) as stream:
                     sample = dict(ijson.kvitems(stream, "", use_float=True))
-                yield from _sample_rows(log, sample, cluster_key, keep_text)
+                yield from _sample_rows(log, sample, cluster_key, keep_text, group_keys)
             return
         count = 0
         _check_depth(log, archive, "summaries.json")
         with archive.open("summaries.json") as stream:
             for summary in ijson.items(stream, "item", use_float=True):
                 count += 1
-                yield from _sample_rows(log, summary, cluster_key, keep_text)
+                yield from _sample_rows(log, summary, cluster_key, keep_text, group_keys)
         if count != len(members):
             raise Rejected(
                 f"{log.name}: summaries list {count} samples, the log holds {len(members)}"
@@ -298,12 +305,17 @@ def _check_depth(log: Path, archive: zipfile.ZipFile, name: str) -> None:
 
 
 def _sample_rows(
-    log: Path, sample: dict[str, Any], cluster_key: str | None, keep_text: bool
+    log: Path,
+    sample: dict[str, Any],
+    cluster_key: str | None,
+    keep_text: bool,
+    group_keys: Sequence[str] = (),
 ) -> Iterator[dict[str, Any]]:
     if sample.get("error"):
         return  # an errored sample carries no valid score
     metadata = sample.get("metadata") or {}
     cluster = metadata.get(cluster_key) if cluster_key else None
+    groups = {"groups": [(k, group_label(metadata.get(k))) for k in group_keys]}
     for scorer, score in (sample.get("scores") or {}).items():
         for metric, raw in score_metrics(scorer, score.get("value")):
             try:
@@ -311,6 +323,7 @@ def _sample_rows(
             except AnalysisError as ex:
                 raise Rejected(str(ex)) from None
             yield {
+                **(groups if group_keys else {}),
                 "sample_id": str(sample["id"]),
                 "epoch": int(sample["epoch"]),
                 "scorer": metric,
