@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from accord.analysis import AnalysisError, analyze, load_runs
 from accord.cli import app
 from accord.protocol import load_protocol, parse_protocol
+from accord.report import build_report, from_run_dirs, render_markdown
 from accord.run import read_manifest
 from tests.conftest import BACKENDS
 from tests.report.conftest import Demo, build_hub, demo
@@ -165,3 +166,17 @@ def test_hub_subgroups_match_a_direct_computation(
     local = analyze(table, protocol, manifests).model_dump(mode="json")
     for part in ("group_estimates", "group_comparisons", "group_replications"):
         assert len(analysis[part]) == len(local[part]) > 0
+
+
+def test_report_has_subgroup_tables(demo: Demo) -> None:
+    report, _ = build_report(from_run_dirs(demo.protocol, demo.runs))
+    section = next(s for s in report.tasks if s.task == "jailbreak")
+    rows = {(r.group, r.model): r for r in section.group_estimates if r.partner == "inst-a"}
+    subject = by_hand(demo.runs[0], "jailbreak", "subject", "attack_success")
+    for transform, scores in subject.items():
+        row = rows[(f"transform={transform}", "subject")]
+        assert row.mean == pytest.approx(np.mean(scores)) and row.n == len(scores)
+    assert len(section.group_comparisons) == 9 * 2
+    markdown = render_markdown(report)
+    assert "Differences vs references by subgroup (corrected per task and key)" in markdown
+    assert "| transform=rot13 |" in markdown

@@ -168,6 +168,7 @@ def test_anonymised_report_names_no_model_anywhere(demo: Demo, tmp_path: Path) -
             assert model["model"] not in text
             assert not re.search(rf"(?<![\w-]){re.escape(model['id'])}(?![\w-])", text), model
         assert "Model A" in text and "Model B" in text
+        assert "Estimates by subgroup" in text and "transform=rot13" in text  # groups: too
     soup = BeautifulSoup(html.read_text(), "html.parser")
     labels = soup.select_one("#chart-deltas-refusal svg").get_text(" ")
     assert "Model A \u2212 Model B" in labels  # charts redrawn with the labels

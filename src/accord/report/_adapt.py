@@ -66,6 +66,7 @@ def estimate(row: Row) -> EstimateRow:
         ci_high=_float(row, "ci_high"),
         method=_method(row),
         notes=notes,
+        group=row.get("group"),
     )
 
 
@@ -90,6 +91,7 @@ def comparison(row: Row) -> ComparisonRow:
         correction=row.get("correction"),
         method=method,
         notes=_notes(row),
+        group=row.get("group"),
     )
 
 
@@ -112,6 +114,7 @@ def replication(row: Row) -> ReplicationRow:
         verdict=str(row["verdict"]),
         method=_method(row) or "TOST",
         notes=_notes(row),
+        group=row.get("group"),
     )
 
 

@@ -102,6 +102,9 @@ def _section(protocol: Protocol, inputs: ReportInputs, task_id: str) -> TaskSect
         thresholds=[t.id for t in protocol.thresholds if t.task == task_id],
         estimate_bounds=_threshold_values(protocol, task_id, False),
         delta_bounds=_threshold_values(protocol, task_id, True),
+        group_estimates=[adapt.estimate(r) for r in rows("group_estimates")],
+        group_comparisons=[adapt.comparison(r) for r in rows("group_comparisons")],
+        group_replications=[adapt.replication(r) for r in rows("group_replications")],
     )
 
 

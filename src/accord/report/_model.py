@@ -47,6 +47,7 @@ class EstimateRow(_Row):
     ci_high: float | None
     method: str | None = None
     notes: list[str] = Field(default_factory=list)
+    group: str | None = None  # "key=value" of a subgroup row
 
 
 class ComparisonRow(_Row):
@@ -69,6 +70,7 @@ class ComparisonRow(_Row):
     correction: str | None
     method: str | None = None
     notes: list[str] = Field(default_factory=list)
+    group: str | None = None  # "key=value" of a subgroup row
 
 
 class ReplicationRow(_Row):
@@ -90,6 +92,7 @@ class ReplicationRow(_Row):
     verdict: str
     method: str | None = None
     notes: list[str] = Field(default_factory=list)
+    group: str | None = None  # "key=value" of a subgroup row
 
 
 class Bounded(_Row):
@@ -164,6 +167,9 @@ class TaskSection(_Row):
         default_factory=list, description="Threshold values on Δ, drawn in charts."
     )
     charts: list[Chart] = Field(default_factory=list)
+    group_estimates: list[EstimateRow] = Field(default_factory=list)
+    group_comparisons: list[ComparisonRow] = Field(default_factory=list)
+    group_replications: list[ReplicationRow] = Field(default_factory=list)
 
 
 class RunProvenance(_Row):

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from ._groups import group_tables
 from ._model import Chart, Report, TaskSection
 from ._tables import (
     Table,
@@ -37,4 +38,5 @@ def task_parts(report: Report, section: TaskSection) -> list[Part]:
         parts.append(Part(table, [charts[k] for k in ("reproducibility",) if k in charts]))
     if section.agreements:
         parts.append(Part(agreements_table(section.task, section.agreements)))
+    parts += [Part(t) for t in group_tables(section, confidence, tost_level)]
     return parts
