@@ -11,6 +11,7 @@ import yaml
 from inspect_ai.log import read_eval_log
 from inspect_ai.scorer import value_to_float
 from scipy import stats
+from sqlalchemy import delete
 from typer.testing import CliRunner
 
 from accord.analysis import AnalysisError, analyze, load_runs
@@ -18,6 +19,7 @@ from accord.cli import app
 from accord.protocol import load_protocol, parse_protocol
 from accord.report import build_report, from_run_dirs, render_markdown
 from accord.run import read_manifest
+from accord.store import RunScoreColumns, transaction
 from tests.conftest import BACKENDS
 from tests.report.conftest import Demo, build_hub, demo
 
@@ -180,3 +182,17 @@ def test_report_has_subgroup_tables(demo: Demo) -> None:
     markdown = render_markdown(report)
     assert "Differences vs references by subgroup (corrected per task and key)" in markdown
     assert "| transform=rot13 |" in markdown
+
+
+@pytest.mark.parametrize("database", BACKENDS[:1], indirect=True)
+def test_hub_runs_without_group_labels_ask_for_resubmission(
+    database: str, demo: Demo, tmp_path: Path
+) -> None:
+    """Columns rebuilt from rows carry no group labels: the results say to submit again."""
+    world = build_hub(database, tmp_path / "data", demo)
+    with transaction(world.hub.sessions) as session:
+        session.execute(delete(RunScoreColumns))
+    response = world.get("inst-a", f"/exercises/{world.exercise}/results")
+    assert response.status_code == 400
+    assert "declares group key 'kind'" in response.text
+    assert "submit them again" in response.text
