@@ -196,3 +196,10 @@ def test_hub_runs_without_group_labels_ask_for_resubmission(
     assert response.status_code == 400
     assert "declares group key 'kind'" in response.text
     assert "submit them again" in response.text
+
+
+def test_group_keys_survive_the_scores_disclosure_level(demo: Demo, tmp_path: Path) -> None:
+    data = yaml.safe_load(demo.protocol.read_text())
+    data["tasks"][1]["share_metadata"] = []
+    protocol = parse_protocol(yaml.safe_dump(data), "test", tmp_path, resolve_tasks=False)
+    assert "transform" in protocol.task("jailbreak").shared_metadata_keys()
