@@ -44,6 +44,8 @@ def analyze_command(
 ) -> None:
     """Estimates with CIs, paired comparisons, reproducibility, grader agreement, findings.
 
+    Tasks with `groups:` in the protocol get the same per subgroup (`task: key=value`).
+
     Example: `accord analyze runs/ab12/inst-a runs/ab12/inst-b --protocol protocol.yaml`
     """
     from ..analysis import analyze, load_runs
