@@ -59,7 +59,7 @@ def analyze(
             overall=reproduced,
         )
         if protocol
-        else ([], [], [])
+        else ([], [], [], [])
     )
     return AnalysisResult(
         alpha=alpha,
@@ -72,4 +72,5 @@ def analyze(
         group_estimates=grouped[0],
         group_comparisons=grouped[1],
         group_replications=grouped[2],
+        group_notes=grouped[3],
     )

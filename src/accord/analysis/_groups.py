@@ -16,7 +16,6 @@ import numpy as np
 from ..protocol import Protocol
 from ..run import RunManifest
 from ._compare import Correction, comparisons
-from ._errors import AnalysisError
 from ._estimates import estimates
 from ._reproduce import replications
 from ._results import Comparison, Estimate, Replication
@@ -36,16 +35,16 @@ def group_rows(
     margin: float,
     correction: Correction,
     overall: Sequence[Replication],
-) -> tuple[list[Estimate], list[Comparison], list[Replication]]:
-    """Subgroup rows of every task with `groups:`, labelled `group="key=value"`.
+) -> tuple[list[Estimate], list[Comparison], list[Replication], list[str]]:
+    """Subgroup rows of every task with `groups:`, labelled `group="key=value"`, and notes.
 
     Pooling and the methodology-deviation verdicts follow the whole task's replications in
     `overall`: a subgroup is never pooled where its task is not.
 
-    Raises:
-        AnalysisError: When no scored sample of a task carries one of its group keys.
+    A key no scored sample of its task carries gets no rows but a note saying why (the rest
+    of the analysis stands: a protocol's typo must not hide every result).
     """
-    found: tuple[list[Estimate], list[Comparison], list[Replication]] = ([], [], [])
+    found: tuple[list[Estimate], list[Comparison], list[Replication], list[str]] = ([], [], [], [])
     pairs = [(str(a), str(b)) for a, b in protocol.analysis.comparisons]
     for spec in protocol.tasks:
         code = table.code("task", spec.id)
@@ -53,7 +52,11 @@ def group_rows(
             continue
         runs = [r for r in overall if r.task == spec.id]
         for key in spec.groups:
-            sub, values = _split(table, code, spec.id, key)
+            split = _split(table, code, spec.id, key)
+            if isinstance(split, str):
+                found[3].append(split)
+                continue
+            sub, values = split
             deviating = {(t, r.model) for r in runs if r.verdict == "deviation" for t in values}
             poolable = {(t, r.model) for r in runs for t in values} - deviating
             clustered: Collection[str] = list(values) if spec.cluster else []
@@ -72,20 +75,21 @@ def group_rows(
 
 def _split(
     table: ScoreTable, task: int, task_id: str, key: str
-) -> tuple[ScoreTable, dict[str, str]]:
+) -> tuple[ScoreTable, dict[str, str]] | str:
     """The task's scores labelled with `key`, its values standing in for the task.
 
     Returns:
-        The sub-table and, per stand-in task label, the value it stands for.
+        The sub-table and, per stand-in task label, the value it stands for; or, when no
+        scored sample of the task carries `key`, a note saying so and how to fix it.
     """
     codes = table.groups.get(key)
     mask = table.task == task
     if codes is None or not np.any(mask & (codes >= 0)):
-        raise AnalysisError(
+        return (
             f"task '{task_id}' declares group key '{key}' but none of its scored samples has "
-            f"metadata '{key}'; use a key of the task's sample metadata or remove it from "
-            "`groups` (runs stored on a hub before subgroup support carry no group labels: "
-            "submit them again)"
+            f"metadata '{key}', so it has no subgroup rows; use a key of the task's sample "
+            "metadata in `groups` (runs stored on a hub before subgroup support carry no group "
+            "labels: submit them again)"
         )
     mask &= codes >= 0
     values = table.levels[f"group:{key}"]

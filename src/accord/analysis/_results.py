@@ -185,3 +185,6 @@ class AnalysisResult(_Result):
     group_estimates: list[Estimate] = Field(default_factory=list)
     group_comparisons: list[Comparison] = Field(default_factory=list)
     group_replications: list[Replication] = Field(default_factory=list)
+    group_notes: list[str] = Field(
+        default_factory=list, description="Declared group keys that got no rows, and why."
+    )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from ._console import print_json, print_rich_table
+from ._console import err, print_json, print_rich_table
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -95,6 +95,9 @@ def print_tables(result: AnalysisResult, parts: tuple[str, ...] = ALL_PARTS) -> 
         print_rich_table(_comparisons_table(result, level, result.group_comparisons, by))
     if "groups" in parts and result.group_replications:
         print_rich_table(_replications_table(result, result.group_replications, " by subgroup"))
+    if "groups" in parts:
+        for note in result.group_notes:
+            err.print(f"[yellow]note[/]: {note}", highlight=False)
 
 
 def _task(row: Estimate | Comparison | Replication) -> str:
