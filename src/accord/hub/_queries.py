@@ -34,6 +34,20 @@ from ._status import status_matrix
 MAX_PAGE = 10_000
 
 
+_SCORE_COLUMNS = (
+    SampleScore.id,
+    SampleScore.run_id,
+    SampleScore.sample_id,
+    SampleScore.epoch,
+    SampleScore.scorer,
+    SampleScore.value,
+    SampleScore.cluster,
+    SampleScore.answer,
+    SampleScore.explanation,
+)
+"""The columns of a scores page, in the order its items list them."""
+
+
 class QueryOps(ExerciseOps):
     """Results, ledger and audit queries."""
 
@@ -132,7 +146,7 @@ class QueryOps(ExerciseOps):
                 # in order instead of gathering and sorting every row of the exercise.
                 join_on = text("+sample_scores.run_id = runs.id")
             query = (
-                select(SampleScore, Run.institute_id, Run.task_id, Run.model_id)
+                select(*_SCORE_COLUMNS, Run.institute_id, Run.task_id, Run.model_id)
                 .select_from(SampleScore)
                 .join(Run, join_on)
                 .where(Run.exercise_id == exercise_id)
@@ -145,24 +159,14 @@ class QueryOps(ExerciseOps):
                 query = query.where(Run.model_id.in_(sorted(scope.models)))
             if after is not None:
                 query = query.where(SampleScore.id > after)
-            rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset)).all()
+            # Plain rows, not ORM entities: a page is read-only and entity loading dominated it.
+            rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset))
+            items = [dict(row._mapping) for row in rows]
         return {
             "limit": limit,
             "offset": offset,
-            "next_after": rows[-1][0].id if rows else None,
-            "items": [
-                {
-                    "id": score.id,
-                    "run_id": score.run_id,
-                    "institute_id": institute,
-                    "task_id": task,
-                    "model_id": model,
-                    **as_dict(score, "sample_id", "epoch", "scorer", "value", "cluster"),
-                    "answer": score.answer,
-                    "explanation": score.explanation,
-                }
-                for score, institute, task, model in rows
-            ],
+            "next_after": items[-1]["id"] if items else None,
+            "items": items,
         }
 
     def submissions(self, actor: Actor, exercise_id: str) -> list[dict[str, Any]]:
