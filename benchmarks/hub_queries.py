@@ -151,10 +151,24 @@ def client_process(job: tuple[str, str, str, str, int, int, int]) -> list[float]
 KINDS = ("results", "scores, keyset at random depth", "scores, offset <= 10,000", "exercise list")
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by process `pid` and its children (Linux /proc; else 0)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def measure_warm(
-    pool: Any, url: str, token: str, exercise: str, max_id: int
-) -> dict[str, tuple[list[float], float]]:
-    """Per kind: the latencies of CLIENTS client processes x REQUESTS, and the wall time."""
+    pool: Any, url: str, token: str, exercise: str, max_id: int, pid: int
+) -> dict[str, tuple[list[float], float, float]]:
+    """Per kind: the latencies of CLIENTS client processes x REQUESTS, the wall time and the
+    server's CPU seconds (every worker's) over them."""
     out = {}
     for kind in KINDS:
         jobs = [(url, token, kind, exercise, max_id, REQUESTS, i) for i in range(CLIENTS)]
@@ -162,9 +176,10 @@ def measure_warm(
             parts = pool.map(client_process, [(*job[:5], 3, job[6]) for job in jobs])
             if max(t for part in parts for t in part) < 1.0:
                 break
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), server_cpu(pid)
         parts = pool.map(client_process, jobs)
-        out[kind] = ([t for part in parts for t in part], time.perf_counter() - start)
+        spent = time.perf_counter() - start
+        out[kind] = ([t for part in parts for t in part], spent, server_cpu(pid) - cpu)
     return out
 
 
@@ -222,7 +237,7 @@ def baseline(db: str, data: Path, exercise: str) -> dict[str, tuple[float, float
 
 
 @contextmanager
-def hub_server(db: str, data: Path, workers: int) -> Iterator[str]:
+def hub_server(db: str, data: Path, workers: int) -> Iterator[tuple[str, int]]:
     """`accord hub serve --workers N` in its own process on a free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -240,7 +255,7 @@ def hub_server(db: str, data: Path, workers: int) -> Iterator[str]:
                 break
             except httpx.TransportError:
                 time.sleep(0.3)
-        yield url
+        yield url, process.pid
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -312,10 +327,10 @@ def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers
     """Prepare, serve with `workers` processes, measure cold and warm; print a table."""
     exercise, admin, token, count, fill_seconds = prepare(db, data, *setup)
     base = baseline(db, data, exercise)
-    with hub_server(db, data, workers) as url:
+    with hub_server(db, data, workers) as (url, pid):
         first = measure_cold(url, admin, token, exercise)
         with multiprocessing.get_context("spawn").Pool(CLIENTS) as pool:
-            warm = measure_warm(pool, url, token, exercise, count)
+            warm = measure_warm(pool, url, token, exercise, count, pid)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"\n{label}: {count:,} score rows (filled in {fill_seconds:.0f} s), {workers} workers")
     print(f"load average after measuring (1, 5, 15 min): {load} on {os.cpu_count()} cores")
@@ -330,11 +345,17 @@ def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers
         f"cold results after a change (n={len(cold)}): p50 {np.percentile(cold, 50):.0f} ms, "
         f"max {cold.max():.0f} ms"
     )
-    print(f"{'warm query':>32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7}")
-    for kind, (values, wall) in warm.items():
+    print(
+        f"{'warm query':>32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
+        f"{'server CPU ms/req':>18}"
+    )
+    for kind, (values, wall, cpu) in warm.items():
         ms = np.array(values) * 1000
         p50, p95, p99 = (np.percentile(ms, q) for q in (50, 95, 99))
-        print(f"{kind:>32} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {len(ms) / wall:>7.0f}")
+        print(
+            f"{kind:>32} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {len(ms) / wall:>7.0f} "
+            f"{1000 * cpu / len(ms):>18.2f}"
+        )
 
 
 def main() -> None:

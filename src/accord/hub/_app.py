@@ -1,8 +1,9 @@
 """The hub's HTTP API (FastAPI; OpenAPI at /docs). Every route asks the one policy module."""
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +36,7 @@ from ._upload import UPLOAD_PREFIX, receive_bundle
 from ._webhook_routes import webhook_router
 from ._workplace import workplace_router
 
+_T = TypeVar("_T")
 API = "/api/v1"
 Auth = Annotated[str | None, Header(alias="Authorization")]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
@@ -71,6 +73,15 @@ def create_app(hub: Hub) -> FastAPI:
 
     def actor(authorization: str | None) -> Actor:
         return hub.actor(authorization)
+
+    async def read(answer: Callable[[], _T]) -> _T:
+        # A read-only answer: one thread-pool hop (FastAPI validates an async route's result
+        # without another) and one read session for the caller, the exercise and the rows.
+        def in_one_session() -> _T:
+            with hub.reading():
+                return answer()
+
+        return await run_in_threadpool(in_one_session)
 
     @app.get(f"{API}/health")
     def health() -> dict[str, Any]:
@@ -183,12 +194,12 @@ def create_app(hub: Hub) -> FastAPI:
         return _exercise(hub.create_exercise(actor(authorization), body.protocol_yaml))
 
     @app.get(f"{API}/exercises")
-    def exercises(authorization: Auth = None) -> list[dict[str, Any]]:
-        return [_exercise(e) for e in hub.exercises(actor(authorization))]
+    async def exercises(authorization: Auth = None) -> list[dict[str, Any]]:
+        return await read(lambda: [_exercise(e) for e in hub.exercises(actor(authorization))])
 
     @app.get(f"{API}/exercises/{{exercise_id}}")
-    def exercise(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
-        row, view = hub.exercise(actor(authorization), exercise_id)
+    async def exercise(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+        row, view = await read(lambda: hub.exercise(actor(authorization), exercise_id))
         return {
             **_exercise(row),
             "partners": sorted(view.partners),
@@ -241,15 +252,15 @@ def create_app(hub: Hub) -> FastAPI:
         return JSONResponse(body, 201 if created else 200)
 
     @app.get(f"{API}/exercises/{{exercise_id}}/submissions")
-    def submissions(exercise_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
-        return hub.submissions(actor(authorization), exercise_id)
+    async def submissions(exercise_id: str, authorization: Auth = None) -> list[dict[str, Any]]:
+        return await read(lambda: hub.submissions(actor(authorization), exercise_id))
 
     @app.get(f"{API}/exercises/{{exercise_id}}/results")
-    def results(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
-        return hub.results(actor(authorization), exercise_id)
+    async def results(exercise_id: str, authorization: Auth = None) -> dict[str, Any]:
+        return await read(lambda: hub.results(actor(authorization), exercise_id))
 
     @app.get(f"{API}/exercises/{{exercise_id}}/scores")
-    def scores(
+    async def scores(
         exercise_id: str,
         run: Annotated[str | None, Query(max_length=40)] = None,
         limit: Limit = 1000,
@@ -257,7 +268,9 @@ def create_app(hub: Hub) -> FastAPI:
         after: Annotated[int | None, Query(ge=0, le=MAX_OFFSET)] = None,
         authorization: Auth = None,
     ) -> dict[str, Any]:
-        return hub.scores(actor(authorization), exercise_id, run, limit, offset, after)
+        return await read(
+            lambda: hub.scores(actor(authorization), exercise_id, run, limit, offset, after)
+        )
 
     @app.get(f"{API}/ledger")
     def ledger(

@@ -1,6 +1,8 @@
 """What every hub operation shares: the store, the clock, the policy check and the audit log."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,12 +59,35 @@ class HubBase:
         # exercise's state and the reader's policy view
         self.analysis_cache: dict[tuple[str, int, str], dict[str, Any]] = {}
         self.results_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._request_reads: ContextVar[Session | None] = ContextVar(
+            f"accord_hub_reads_{id(self)}", default=None
+        )
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A read-only session: the request's, if `reading` is already open in this context.
+
+        A read-only request opens one around all its work, so resolving the caller, loading
+        the exercise and answering share one connection and transaction: on PostgreSQL that
+        saves a pool check-out, a ping, BEGIN and COMMIT per part. Requests that write must
+        not open one (a SQLite reader keeps the snapshot it started with).
+        """
+        current = self._request_reads.get()
+        if current is not None:
+            yield current
+            return
+        with transaction(self.reads) as session:
+            token = self._request_reads.set(session)
+            try:
+                yield session
+            finally:
+                self._request_reads.reset(token)
 
     # identity ----------------------------------------------------------------------------
 
     def actor(self, authorization: str | None) -> Actor:
         """Resolve a bearer token to an actor."""
-        with transaction(self.reads) as session:
+        with self.reading() as session:
             return resolve_actor(session, authorization, self.clock())
 
     def check(self, actor: Actor, decision: policy.Decision, action: str, target: str) -> None:
@@ -125,14 +150,17 @@ class HubBase:
     def _exercise(session: Session, exercise_id: str) -> Exercise:
         return _get(session, Exercise, exercise_id, "exercise")
 
-    def _view(self, session: Session, exercise: Exercise) -> policy.ExerciseView:
-        partners = frozenset(
-            session.scalars(
-                select(ExercisePartner.institute_id).where(
-                    ExercisePartner.exercise_id == exercise.id
+    def _view(
+        self, session: Session, exercise: Exercise, partners: frozenset[str] | None = None
+    ) -> policy.ExerciseView:
+        if partners is None:
+            partners = frozenset(
+                session.scalars(
+                    select(ExercisePartner.institute_id).where(
+                        ExercisePartner.exercise_id == exercise.id
+                    )
                 )
             )
-        )
         creator = session.get(Member, exercise.created_by)
         owner = creator.institute_id if creator else ""
         view = policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")

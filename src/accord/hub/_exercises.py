@@ -13,6 +13,7 @@ from ..store import (
     Exercise,
     ExercisePartner,
     Institute,
+    Member,
     Submission,
     append,
     transaction,
@@ -77,15 +78,41 @@ class ExerciseOps(HubBase):
 
     def exercises(self, actor: Actor) -> list[Exercise]:
         """The exercises the actor may see."""
-        with transaction(self.reads) as session:
-            rows = list(session.scalars(select(Exercise).order_by(Exercise.created_at)))
-            return [e for e in rows if policy.see_exercise(actor, self._view(session, e)).allowed]
+        with self.reading() as session:
+            # Creators join in, for `_view`, in the same round trip (held by `found`: the
+            # session's identity map holds loaded objects weakly).
+            found = session.execute(
+                select(Exercise, Member)
+                .outerjoin(Member, Member.id == Exercise.created_by)
+                .order_by(Exercise.created_at)
+            ).all()
+            rows = [exercise for exercise, _ in found]
+            partners: dict[str, set[str]] = {}
+            for exercise_id, institute_id in session.execute(
+                select(ExercisePartner.exercise_id, ExercisePartner.institute_id)
+            ):
+                partners.setdefault(exercise_id, set()).add(institute_id)
+            return [
+                e
+                for e in rows
+                if policy.see_exercise(
+                    actor, self._view(session, e, frozenset(partners.get(e.id, ())))
+                ).allowed
+            ]
 
     def exercise(self, actor: Actor, exercise_id: str) -> tuple[Exercise, policy.ExerciseView]:
         """One exercise, if the actor may see it."""
-        with transaction(self.reads) as session:
+        with self.reading() as session:
+            # The creator too, for `_view`, in the same round trip (kept referenced while
+            # `_view` runs: the session's identity map holds loaded objects weakly).
+            found = session.execute(
+                select(Exercise, Member)
+                .outerjoin(Member, Member.id == Exercise.created_by)
+                .where(Exercise.id == exercise_id)
+            ).first()
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
+            del found
         self.hide(actor, view)
         return exercise, view
 

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from ..analysis import analyze
@@ -61,7 +61,7 @@ class QueryOps(ExerciseOps):
         exercise, view = self.exercise(actor, exercise_id)
         scope = policy.results_scope(actor, view)
         insider = scope.insider
-        with transaction(self.reads) as session:
+        with self.reading() as session:
             seq, head = ledger_head(session)
             key = (exercise_id, scope.key(), seq, exercise.state, exercise.protocol_id)
             cached = self.results_cache.get(key)
@@ -139,29 +139,21 @@ class QueryOps(ExerciseOps):
         if not scope.samples:
             self.check(actor, policy.see_samples(actor, view), "scores.read", exercise_id)
         _page(limit, offset)
-        with transaction(self.reads) as session:
-            join_on: Any = SampleScore.run_id == Run.id
-            if run_id is None and session.get_bind().dialect.name == "sqlite":
-                # `+` keeps SQLite off the (run, scorer) index, so it walks the primary key
-                # in order instead of gathering and sorting every row of the exercise.
-                join_on = text("+sample_scores.run_id = runs.id")
-            query = (
-                select(*_SCORE_COLUMNS, Run.institute_id, Run.task_id, Run.model_id)
-                .select_from(SampleScore)
-                .join(Run, join_on)
-                .where(Run.exercise_id == exercise_id)
+        with self.reading() as session:
+            runs_query = select(Run.id, Run.institute_id, Run.task_id, Run.model_id).where(
+                Run.exercise_id == exercise_id
             )
-            if run_id is None:  # a run asked for by id is served even when superseded
-                query = query.where(Run.superseded_by.is_(None))
-            if run_id is not None:
-                query = query.where(SampleScore.run_id == run_id)
+            if run_id is not None:  # a run asked for by id is served even when superseded
+                runs_query = runs_query.where(Run.id == run_id)
+            else:
+                runs_query = runs_query.where(Run.superseded_by.is_(None))
             if scope.models is not None:
-                query = query.where(Run.model_id.in_(sorted(scope.models)))
-            if after is not None:
-                query = query.where(SampleScore.id > after)
-            # Plain rows, not ORM entities: a page is read-only and entity loading dominated it.
-            rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset))
-            items = [dict(row._mapping) for row in rows]
+                runs_query = runs_query.where(Run.model_id.in_(sorted(scope.models)))
+            runs = {row.id: row for row in session.execute(runs_query)}
+            items = _score_rows(session, sorted(runs), limit, offset, after) if runs else []
+        for item in items:
+            run = runs[item["run_id"]]
+            item.update(institute_id=run.institute_id, task_id=run.task_id, model_id=run.model_id)
         return {
             "limit": limit,
             "offset": offset,
@@ -173,7 +165,7 @@ class QueryOps(ExerciseOps):
         """Accepted submissions of an exercise (partners and active secondees only)."""
         _, view = self.exercise(actor, exercise_id)
         self.check(actor, policy.see_samples(actor, view), "submission.list", exercise_id)
-        with transaction(self.reads) as session:
+        with self.reading() as session:
             rows = session.scalars(
                 select(Submission)
                 .where(Submission.exercise_id == exercise_id)
@@ -289,6 +281,27 @@ class QueryOps(ExerciseOps):
         result: dict[str, Any] = analyze(table, protocol, manifests).model_dump(mode="json")
         remember(self.analysis_cache, key, result)
         return result
+
+
+def _score_rows(
+    session: Session, run_ids: list[str], limit: int, offset: int, after: int | None
+) -> list[dict[str, Any]]:
+    """A page of the score rows of `run_ids`, in id order, as plain dicts.
+
+    The exercise's runs are few and read first, so the page needs no join: each row is
+    filtered by its run id while the primary key is walked in order.
+    """
+    run_column: Any = SampleScore.run_id
+    if len(run_ids) > 1 and session.get_bind().dialect.name == "sqlite":
+        # `+` keeps SQLite off the (run, id) index, so it walks the primary key in order
+        # instead of gathering and sorting every row of the exercise.
+        run_column = literal_column("+sample_scores.run_id")
+    query = select(*_SCORE_COLUMNS).where(run_column.in_(run_ids))
+    if after is not None:
+        query = query.where(SampleScore.id > after)
+    # Plain rows, not ORM entities: a page is read-only and entity loading dominated it.
+    rows = session.execute(query.order_by(SampleScore.id).limit(limit).offset(offset))
+    return [dict(row._mapping) for row in rows]
 
 
 def _page(limit: int, offset: int) -> None:

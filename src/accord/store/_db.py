@@ -75,9 +75,17 @@ def session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Sessi
     """Sessions that keep loaded objects usable after commit.
 
     Write sessions on SQLite begin IMMEDIATE (taking the write lock at once); read sessions
-    (`write=False`) begin deferred.
+    (`write=False`) begin deferred. On PostgreSQL read sessions run in autocommit: at READ
+    COMMITTED every statement sees its own snapshot either way, and a read then costs no
+    BEGIN and COMMIT round trips. Never write through a read session.
     """
-    bind = engine.execution_options(**{WRITE_OPTION: True}) if write else engine
+    bind: Engine
+    if write:
+        bind = engine.execution_options(**{WRITE_OPTION: True})
+    elif engine.dialect.name == "postgresql":
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine
     return sessionmaker(bind, expire_on_commit=False)
 
 
