@@ -11,7 +11,9 @@ Connections: `max_connections` is the cap per model for the whole share, held by
 workers together never exceed it and a slot left idle by one worker serves another.
 """
 
+import contextlib
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -149,13 +151,14 @@ def run_share_ray(
                     merge(key)
             # Every merged log is complete: Inspect reuses it as it is (reading headers only)
             # and keeps its eval-set bookkeeping in the run directory, as in-process.
-            eval_set(
-                [tasks[r.task_id, r.model_id] for r in plan.runs],
-                log_dir=str(plan.out_dir),
-                limit=limit,
-                display="none",
-                log_format="eval",
-            )
+            with contextlib.redirect_stdout(sys.stderr):  # stdout holds results (--json)
+                eval_set(
+                    [tasks[r.task_id, r.model_id] for r in plan.runs],
+                    log_dir=str(plan.out_dir),
+                    limit=limit,
+                    display="none",
+                    log_format="eval",
+                )
 
         return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
     finally:
