@@ -110,6 +110,9 @@ def run_share_ray(
     load_dotenv_file()  # before Ray starts its workers, which inherit the environment
     done = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
     todo = [r for r in plan.runs if (r.task_id, r.model_id) not in done]
+    for run in plan.runs:  # shards a merged log no longer needs (the driver stopped between)
+        if (run.task_id, run.model_id) in done:
+            remove_shards(plan, run)
     # The workers start loading while the driver loads the tasks.
     session = _RaySession(ray, options, plan, max_connections) if todo else None
     shared = options.shared_dir or options.address is None
