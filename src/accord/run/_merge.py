@@ -9,7 +9,8 @@ shards' statistics (first start, last end, summed usage). Inspect's `eval_set` i
 directory then finds the log complete and reuses it without reading its samples.
 
 The scores are read from the sample members while they are copied (decompressed and parsed
-as plain JSON, not as Inspect models): about 0.2 ms a sample on one core.
+as plain JSON, not as Inspect models): most of the merge's ~0.6 ms per 7 KB sample on one
+core, and proportional to the samples' size.
 """
 
 import json
@@ -21,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from inspect_ai.log import (
+from inspect_ai.log import (  # also lets zipfile read Inspect's zstd members
     EvalLog,
     EvalSample,
     EvalStats,
@@ -35,9 +36,10 @@ from ._shards import Shard, shard_log
 _HEADER, _START, _SUMMARIES = "header.json", "_journal/start.json", "summaries.json"
 _REDUCTIONS, _SAMPLES = "reductions.json", "samples/"
 _EVAL_SET_ID = ".eval-set-id"
-_LOCAL_HEADER = struct.Struct(zipfile.structFileHeader)
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+"""A zip member's local file header (APPNOTE 4.3.7), as `zipfile` reads it."""
 _NAME_LENGTH, _EXTRA_LENGTH = 10, 11
-"""Where a local file header (APPNOTE 4.3.7) gives the lengths of the name and extra field."""
+"""Where the local file header gives the lengths of the name and of the extra field."""
 _DATA_DESCRIPTOR = 0x08
 """Flag bit of a member whose sizes follow its data; the copy writes them in its header."""
 
