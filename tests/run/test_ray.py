@@ -93,6 +93,15 @@ def assert_same_run(ray_run: RunResult, local: RunResult) -> None:
         assert samples(ray_run, record.task_id, record.model_id) == samples(
             local, record.task_id, record.model_id
         )
+        # The merged log's header is what Inspect writes for the whole run: its metrics,
+        # the usage of every shard.
+        ray_log, local_log = (
+            read_eval_log(str(run.out_dir / r.file), header_only=True)
+            for run, r in ((ray_run, record), (local, twin))
+        )
+        assert ray_log.results is not None and local_log.results is not None
+        assert ray_log.results.model_dump() == local_log.results.model_dump()
+        assert ray_log.stats.model_usage == local_log.stats.model_usage
     comparison = compare_runs(ray_run.out_dir, local.out_dir)
     assert comparison.comparable and not comparison.differences
     # one log per task x model in the run directory, and no shards left behind

@@ -2,16 +2,18 @@
 
 The worker actors (`_ray_worker.ShardWorker`, one per worker) start first and load Inspect
 and the protocol while the driver loads the tasks and plans. The driver hands each idle
-worker the next shard, stores what it returns and merges the shards of each task x model
-into one log that Inspect itself finishes (`_shards.merge_shards`), so the run directory is
-the same as an in-process run's.
+worker the next shard, stores what it returns and, as each task x model finishes, merges its
+shards into one complete log (`_merge.merge_shards`), so the run directory is the same as an
+in-process run's.
 
 Connections: `max_connections` is the cap per model for the whole share, held by one
 `_ray_limit.ConnectionLimiter` actor that every worker's model calls go through, so the
 workers together never exceed it and a slot left idle by one worker serves another.
 """
 
+import contextlib
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Callable
@@ -31,6 +33,7 @@ from ._execute import (
     record_run,
 )
 from ._manifest import RunOptions
+from ._merge import merge_shards, run_eval_set_id
 from ._plan import SharePlan
 from ._ray_limit import ConnectionLimiter
 from ._ray_worker import ShardJob, ShardWorker
@@ -39,7 +42,6 @@ from ._shards import (
     dataset_ids,
     default_shard_size,
     drop_unfinished_logs,
-    merge_shards,
     plan_shards,
     remove_shards,
     shard_log,
@@ -108,8 +110,12 @@ def run_share_ray(
     load_dotenv_file()  # before Ray starts its workers, which inherit the environment
     done = {(r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"}
     todo = [r for r in plan.runs if (r.task_id, r.model_id) not in done]
+    for run in plan.runs:  # shards a merged log no longer needs (the driver stopped between)
+        if (run.task_id, run.model_id) in done:
+            remove_shards(plan, run)
     # The workers start loading while the driver loads the tasks.
     session = _RaySession(ray, options, plan, max_connections) if todo else None
+    shared = options.shared_dir or options.address is None
     try:
         prepared = _prepare_models(plan, {})
         tasks = {
@@ -124,38 +130,38 @@ def run_share_ray(
                         plan,
                         r,
                         ids := dataset_ids(tasks[r.task_id, r.model_id], limit),
-                        options.shard_size or default_shard_size(len(ids), len(workers)),
+                        options.shard_size
+                        or default_shard_size(len(ids), len(workers), resumable=shared),
                     )
                     for r in todo
                 }
+                runs = {(r.task_id, r.model_id): r for r in todo}
+                set_id = run_eval_set_id(plan.out_dir)
                 merged: set[tuple[str, str]] = set()
 
                 def merge(key: tuple[str, str]) -> None:  # while other runs' shards still run
-                    merge_shards(shards[key], plan.out_dir)
+                    merge_shards(shards[key], plan.out_dir, eval_set_id=set_id, limit=limit)
+                    # A log cut short by an earlier in-process attempt would compete with
+                    # the merged one, which is complete: the shards are no longer needed.
+                    drop_unfinished_logs(plan.out_dir, {key}, METADATA_KEY)
+                    remove_shards(plan, runs[key])
                     merged.add(key)
 
-                shared = options.shared_dir or options.address is None
                 jobs = _Jobs(ray, workers, shards, shared, max_connections, progress)
                 jobs.run(merge)
                 session.close(wait=False)
                 for key in shards.keys() - merged:
                     merge(key)
-                # A log cut short by an earlier in-process attempt would compete with the
-                # merged one.
-                drop_unfinished_logs(plan.out_dir, set(shards), METADATA_KEY)
-            eval_set(
-                [tasks[r.task_id, r.model_id] for r in plan.runs],
-                log_dir=str(plan.out_dir),
-                limit=limit,
-                display="none",
-                log_format="eval",
-            )
-            finished = {
-                (r.task_id, r.model_id) for r in collect_logs(plan) if r.status == "success"
-            }
-            for run in todo:
-                if (run.task_id, run.model_id) in finished:
-                    remove_shards(plan, run)
+            # Every merged log is complete: Inspect reuses it as it is (reading headers only)
+            # and keeps its eval-set bookkeeping in the run directory, as in-process.
+            with contextlib.redirect_stdout(sys.stderr):  # stdout holds results (--json)
+                eval_set(
+                    [tasks[r.task_id, r.model_id] for r in plan.runs],
+                    log_dir=str(plan.out_dir),
+                    limit=limit,
+                    display="none",
+                    log_format="eval",
+                )
 
         return record_run(plan, RunOptions(limit=limit, max_connections=max_connections), execute)
     finally:

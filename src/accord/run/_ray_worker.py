@@ -65,6 +65,8 @@ class ShardWorker:
         from inspect_ai import eval_set
 
         from ._execute import _prepare_task
+        from ._lognames import model_in_log_names
+        from ._shards import shard_task
 
         run = next(
             (r for r in self._plan.runs if (r.task_id, r.model_id) == (job.task_id, job.model_id)),
@@ -75,17 +77,17 @@ class ShardWorker:
                 f"{job.task_id} x {job.model_id} is not in the share on this worker"
             )
         plan = dataclasses.replace(self._plan, runs=[run])
-        task = _prepare_task(plan, run, self._models[run.model_id])
+        task = shard_task(_prepare_task(plan, run, self._models[run.model_id]), job.sample_ids)
         install_limiter(self._link)
         try:
-            with _log_dir(job.log_dir) as log_dir:
+            # Named as an in-process run names its logs: the merged log takes the name.
+            with _log_dir(job.log_dir) as log_dir, model_in_log_names():
                 # Samples are written in batches rather than streamed event by event: less
                 # CPU per sample, and a shard cut short still resumes from its finished
                 # samples.
                 _, logs = eval_set(
                     [task],
                     log_dir=log_dir,
-                    sample_id=list(job.sample_ids),
                     max_connections=job.max_connections,
                     display="none",
                     log_format="eval",

@@ -6,24 +6,20 @@ shard. Each shard runs as an ordinary Inspect evaluation with its own log direct
 Inspect eval set. The layout of a run's shards is written once (`layout.json`) and reused
 on every re-run, so a resume never re-splits the samples.
 
-When every shard of a run has succeeded, their samples are merged into one log of the whole
-task, marked unfinished; Inspect's own `eval_set` then finishes it in the run directory,
-reusing every sample and computing the metrics exactly as it does for an in-process run.
-The merge copies sample members between archives without parsing them: it runs once per
-task x model on the driver and must not become the bottleneck of a wide cluster.
+When every shard of a run has succeeded, `_merge.merge_shards` writes one complete log of
+the whole task from them.
 """
 
 import contextlib
 import json
 import math
 import shutil
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from inspect_ai import Task
+from inspect_ai import Task, task_with
+from inspect_ai.dataset import MemoryDataset
 from inspect_ai.log import read_eval_log  # also lets zipfile read Inspect's zstd members
 
 from .._util import OperationError
@@ -32,8 +28,6 @@ from ._plan import PlannedRun, SharePlan
 SHARDS_DIR = ".shards"
 LAYOUT_FILE = "layout.json"
 SampleId = int | str
-_HEADER, _START, _SUMMARIES = "header.json", "_journal/start.json", "summaries.json"
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -64,13 +58,39 @@ def dataset_ids(task: Task, limit: int | None) -> list[SampleId]:
     return ids[:limit] if limit is not None else ids
 
 
-def default_shard_size(samples: int, workers: int) -> int:
-    """About two shards per worker.
+def shard_task(task: Task, sample_ids: Sequence[SampleId]) -> Task:
+    """`task` with only the samples of one shard (ids as `dataset_ids` gives them), in order.
 
-    Each shard pays an eval set's start, and a shard cut short resumes from the samples
-    it wrote, so smaller shards would buy little.
+    Filtered here, by id, rather than with Inspect's `sample_id` option, which matches
+    every sample against every id as a glob pattern: a few seconds per shard of a
+    2,000-sample task, and quadratic in the task's size. A sample without an id gets the
+    one Inspect gives it in the whole task (its position + 1).
     """
-    return max(1, math.ceil(samples / (2 * max(1, workers))))
+    wanted = set(sample_ids)
+    dataset = task.dataset
+    samples = [
+        sample if sample.id is not None else sample.model_copy(update={"id": n + 1})
+        for n, sample in enumerate(dataset)
+        if (sample.id if sample.id is not None else n + 1) in wanted
+    ]
+    return task_with(
+        task,
+        dataset=MemoryDataset(
+            samples, name=dataset.name, location=dataset.location, shuffled=dataset.shuffled
+        ),
+    )
+
+
+def default_shard_size(samples: int, workers: int, *, resumable: bool = True) -> int:
+    """One shard per worker, or two per worker when a shard cut short starts over.
+
+    Each shard pays an eval set's start (~2 s of a worker's CPU). A shard whose worker
+    writes into the run directory resumes from the samples it wrote, so one shard per
+    worker loses nothing on a crash; without a shared directory a shard cut short runs
+    again in full, so shards are smaller then.
+    """
+    per_worker = 1 if resumable else 2
+    return max(1, math.ceil(samples / (per_worker * max(1, workers))))
 
 
 def plan_shards(
@@ -115,60 +135,12 @@ def shard_log(shard: Shard) -> Path | None:
     return None
 
 
-def merge_shards(shards: Sequence[Shard], dest_dir: Path) -> Path:
-    """Merge the finished shards of one run into one unfinished log of the whole run.
-
-    Works on the `.eval` archives member by member: sample members are copied as they are
-    (no parse), the header and summaries are joined. `eval_set` in `dest_dir` then
-    completes the log without running any sample again. An earlier merge is replaced.
-
-    Raises:
-        OperationError: When a shard has no successful log.
-
-    """
-    paths = []
-    for shard in shards:
-        path = shard_log(shard)
-        if path is None:
-            raise OperationError(
-                f"shard {shard.index} of {shard.task_id} x {shard.model_id} has not finished; "
-                "re-run to resume it"
-            )
-        paths.append(path)
-    ids = [i for shard in shards for i in shard.sample_ids]
-    dest = dest_dir / f"{shards[0].task_id}~{shards[0].model_id}.merging.eval"
-    partial = dest.with_suffix(".partial")
-    summaries: list[Any] = []
-    with zipfile.ZipFile(partial, "w") as out:
-        for n, path in enumerate(paths):
-            with zipfile.ZipFile(path) as archive:
-                if n == 0:
-                    header = json.loads(archive.read(_HEADER))
-                    start = json.loads(archive.read(_START))
-                    kind = archive.getinfo(_HEADER).compress_type
-                summaries += json.loads(archive.read(_SUMMARIES))
-                for info in archive.infolist():
-                    if info.filename.startswith("samples/"):
-                        with archive.open(info) as reader, out.open(info, "w") as writer:
-                            shutil.copyfileobj(reader, writer, _CHUNK)
-        for spec in (header["eval"], start["eval"]):
-            spec["dataset"].update(samples=len(ids), sample_ids=ids)
-            spec["config"]["sample_id"] = None
-        header.update(status="error", results=None, error=None)
-        for name, data in ((_START, start), (_SUMMARIES, summaries), (_HEADER, header)):
-            out.writestr(name, json.dumps(data), compress_type=kind)
-    partial.replace(dest)
-    return dest
-
-
 def drop_unfinished_logs(out_dir: Path, runs: set[tuple[str, str]], key: str) -> None:
-    """Delete unfinished logs of `runs` in `out_dir` other than merged ones.
+    """Delete unfinished logs of `runs` in `out_dir`.
 
     The merged log of each of `runs` holds all its samples, so nothing is lost.
     """
     for path in out_dir.glob("*.eval"):
-        if path.name.endswith(".merging.eval"):
-            continue
         try:
             header = read_eval_log(str(path), header_only=True)
         except Exception:  # unreadable: left alone
