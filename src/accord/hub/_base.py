@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, bindparam, event, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._util import InputError
@@ -32,6 +32,10 @@ from ._review import with_review
 from ._upload import remove_stale_uploads
 
 Clock = Callable[[], datetime]
+
+_PARTNERS = select(ExercisePartner.institute_id).where(
+    ExercisePartner.exercise_id == bindparam("exercise_id")
+)
 
 
 def utc_now() -> datetime:
@@ -154,13 +158,7 @@ class HubBase:
         self, session: Session, exercise: Exercise, partners: frozenset[str] | None = None
     ) -> policy.ExerciseView:
         if partners is None:
-            partners = frozenset(
-                session.scalars(
-                    select(ExercisePartner.institute_id).where(
-                        ExercisePartner.exercise_id == exercise.id
-                    )
-                )
-            )
+            partners = frozenset(session.scalars(_PARTNERS, {"exercise_id": exercise.id}))
         creator = session.get(Member, exercise.created_by)
         owner = creator.institute_id if creator else ""
         view = policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")

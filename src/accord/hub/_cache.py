@@ -21,11 +21,13 @@ MAX_ENTRIES = 256
 _Key = TypeVar("_Key")
 
 
+_HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
+"""Built once: read on every results request (building it costs as much as running it)."""
+
+
 def ledger_head(session: Session) -> tuple[int, str]:
     """The newest ledger entry's (seq, hash), read in one statement; (0, genesis) if empty."""
-    row = session.execute(
-        select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
-    ).first()
+    row = session.execute(_HEAD).first()
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,12 @@ from ._auth import Actor
 from ._base import HubBase
 from ._errors import BadRequest, Conflict, Rejected, Unauthenticated
 from ._ingest import bundle_partner, store_submission, verify_submission
+
+_WITH_CREATOR = (  # built once: building a statement costs about as much CPU as running it
+    select(Exercise, Member)
+    .outerjoin(Member, Member.id == Exercise.created_by)
+    .where(Exercise.id == bindparam("exercise_id"))
+)
 
 
 class ExerciseOps(HubBase):
@@ -105,11 +111,7 @@ class ExerciseOps(HubBase):
         with self.reading() as session:
             # The creator too, for `_view`, in the same round trip (kept referenced while
             # `_view` runs: the session's identity map holds loaded objects weakly).
-            found = session.execute(
-                select(Exercise, Member)
-                .outerjoin(Member, Member.id == Exercise.created_by)
-                .where(Exercise.id == exercise_id)
-            ).first()
+            found = session.execute(_WITH_CREATOR, {"exercise_id": exercise_id}).first()
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
             del found
