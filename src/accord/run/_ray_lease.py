@@ -25,6 +25,9 @@ Lease = Callable[[int], Awaitable[int]]
 GiveBack = Callable[[int], Awaitable[object]]
 """Gives n slots back to the limiter."""
 
+LINGER = 0.1
+"""Seconds idle slots beyond those a pool keeps wait for a call before going back."""
+
 
 class LeasePool:
     """Slots of one model leased from the share's limiter, lent to this worker's calls.
@@ -32,13 +35,18 @@ class LeasePool:
     `leased` slots are held from the limiter, `in_use` of them by calls now. A call takes an
     idle leased slot when there is one; otherwise it waits while the pool asks the limiter
     for as many slots as calls are waiting (one request at a time). A released slot goes to
-    a waiting call first; else the pool keeps up to `keep` idle slots and gives the rest
-    back in one message. The limiter's count stays authoritative: the pool holds only what
-    it was granted. Call `close` when the evaluation ends.
+    a waiting call first; else the pool keeps up to `keep` idle slots and gives back, in one
+    message, those beyond `keep` still idle `linger` seconds later (a call that starts just
+    after another ended reuses its slot). The limiter's count stays authoritative: the pool
+    holds only what it was granted. Call `close` when the evaluation ends.
     """
 
-    def __init__(self, lease: Lease, give_back: GiveBack, keep: int) -> None:
+    def __init__(
+        self, lease: Lease, give_back: GiveBack, keep: int, linger: float = LINGER
+    ) -> None:
         self._lease, self._give_back, self._keep = lease, give_back, max(0, keep)
+        self._linger = linger
+        self._timer: asyncio.TimerHandle | None = None
         self.leased = 0
         self.in_use = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
@@ -86,6 +94,9 @@ class LeasePool:
 
         """
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._trim()
         if self._returns:
             await asyncio.gather(*self._returns)
@@ -127,9 +138,22 @@ class LeasePool:
                 waiter.set_result(None)
 
     def _trim(self) -> None:
+        if self._closed:
+            self._give_surplus()
+        elif self._timer is None and self._surplus() > 0:
+            self._timer = asyncio.get_running_loop().call_later(self._linger, self._lingered)
+
+    def _lingered(self) -> None:
+        self._timer = None
+        self._give_surplus()
+
+    def _surplus(self) -> int:
         if self._waiters:
-            return
-        surplus = self.leased - self.in_use - (0 if self._closed else self._keep)
+            return 0
+        return self.leased - self.in_use - (0 if self._closed else self._keep)
+
+    def _give_surplus(self) -> None:
+        surplus = self._surplus()
         if surplus > 0:
             self.leased -= surplus
             returned = asyncio.ensure_future(self._give_back(surplus))
