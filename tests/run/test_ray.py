@@ -4,6 +4,7 @@ One local Ray instance (2 CPUs) serves the module and is shut down after it.
 """
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -37,6 +38,9 @@ from tests.run._loopback import LoopbackServer
 ray = pytest.importorskip("ray", reason="Ray is not installed: pip install 'accord[ray]'")
 psutil = pytest.importorskip("psutil", reason="psutil (a dev dependency) finds Ray workers")
 runner = CliRunner(env={"COLUMNS": "100"})
+
+LIMITER_CALLS_MAX = 48
+"""Calls to the connection limiter allowed for the 48 model calls of the cap test."""
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -131,8 +135,9 @@ def test_ray_run_of_stand_ins_equals_the_in_process_run_and_bundles(
 
 
 def test_ray_run_on_a_loopback_server_equals_in_process_and_keeps_the_connection_cap(
-    make_protocol: ProtocolFactory, tmp_path: Path
+    make_protocol: ProtocolFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="accord.run")
     with LoopbackServer(latency=0.05) as server:
         path = loopback_protocol(make_protocol, server)
         local = run_local(path, "inst-b", tmp_path / "local")
@@ -143,6 +148,12 @@ def test_ray_run_on_a_loopback_server_equals_in_process_and_keeps_the_connection
     assert stats["requests"] == 48  # 24 samples x 2 epochs, each asked once
     assert stats["peak"] <= 4, "the share went over its connection cap"
     assert stats["peak"] >= 3, "both workers should have run at once"
+    [limiter] = [r.__dict__ for r in caplog.records if "limiter_calls" in r.__dict__]
+    assert [s["peak"] <= 4 for s in limiter["limiter_stats"].values()] == [True]
+    # Slots are leased and reused: far fewer calls to the actor than the 2 x 48 of a
+    # message per slot taken and given back (8 shards of 6 calls here).
+    calls = limiter["limiter_calls"]
+    assert calls["acquire"] + calls["release"] <= LIMITER_CALLS_MAX, calls
 
 
 def test_a_killed_worker_resumes_its_shard_without_losing_or_repeating_samples(

@@ -7,11 +7,12 @@ shards into one complete log (`_merge.merge_shards`), so the run directory is th
 in-process run's.
 
 Connections: `max_connections` is the cap per model for the whole share, held by one
-`_ray_limit.ConnectionLimiter` actor that every worker's model calls go through, so the
-workers together never exceed it and a slot left idle by one worker serves another.
+`_ray_limit.ConnectionLimiter` actor that every worker leases its connection slots from, so
+the workers together never exceed it and a slot left idle by one worker serves another.
 """
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -49,6 +50,8 @@ from ._shards import (
 
 ShardProgress = Callable[[str, str, int, int], None]
 """Called with task id, model id, samples done and samples in all, as shards finish."""
+
+_log = logging.getLogger(__name__)
 
 _RESTARTS = 3
 """How often a worker process that died is replaced (its shard then resumes)."""
@@ -222,7 +225,9 @@ class _RaySession:
             actor = ray.remote(ShardWorker).options(
                 num_cpus=1, max_restarts=_RESTARTS, max_task_retries=_RESTARTS
             )
-            self._workers = [actor.remote(protocol, partner, limiter, caps) for _ in range(count)]
+            self._workers = [
+                actor.remote(protocol, partner, limiter, caps, count) for _ in range(count)
+            ]
         except Exception as ex:
             self._error = ex
 
@@ -240,6 +245,7 @@ class _RaySession:
         """
         if not self._closed:
             self._closed = True
+            self._log_limiter()
             for actor in [*self._workers, self._limiter]:
                 if actor is not None:
                     self._ray.kill(actor)
@@ -248,6 +254,25 @@ class _RaySession:
                 self._stopping.start()
         if wait and self._stopping is not None:
             self._stopping.join()
+
+    def _log_limiter(self) -> None:
+        """Log the connection limiter's peak per model and how many calls it served."""
+        if self._limiter is None:
+            return
+        try:
+            stats, calls = self._ray.get(
+                [self._limiter.stats.remote(), self._limiter.calls.remote()], timeout=10
+            )
+        except Exception as ex:  # only a log line is lost: the run's results are kept
+            _log.debug("connection limiter not reachable for its statistics: %s", ex)
+            return
+        _log.info(
+            "connection limiter: %s; %d acquire and %d release calls",
+            stats,
+            calls["acquire"],
+            calls["release"],
+            extra={"limiter_stats": stats, "limiter_calls": calls},
+        )
 
 
 class _Jobs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .._util import OperationError
-from ._ray_limit import LimiterLink, install_limiter
+from ._ray_limit import LimiterLink, idle_slots, install_limiter
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,12 @@ class ShardWorker:
     """Body of the Ray actor: a share's protocol loaded once, shards run one at a time."""
 
     def __init__(
-        self, protocol: str, partner: str, limiter: str | None, caps: dict[str, int]
+        self,
+        protocol: str,
+        partner: str,
+        limiter: str | None,
+        caps: dict[str, int],
+        workers: int = 1,
     ) -> None:
         from ..protocol import load_protocol
         from ._execute import _prepare_models
@@ -58,7 +63,8 @@ class ShardWorker:
             # A restarted worker: the slots its dead process held are free again.
             ray.get(actor.release_holder.remote(holder))
             names = {str(ModelName(self._models[model_id])): model_id for model_id in caps}
-            self._link = LimiterLink(actor, holder, names)
+            keep = {model_id: idle_slots(cap, workers) for model_id, cap in caps.items()}
+            self._link = LimiterLink(actor, holder, names, keep)
 
     def run(self, job: ShardJob) -> ShardOutcome:
         """Run one shard as an Inspect eval set; return its status and log."""
@@ -102,6 +108,12 @@ class ShardWorker:
                 return status, path.name, data
         finally:
             install_limiter(None)
+            if self._link is not None:
+                import ray
+
+                # Inspect's run-end hook gave the slots back; a lease request still out
+                # when a run was cut short is settled here, before the next shard.
+                ray.get(self._link.actor.release_holder.remote(self._link.holder))
 
 
 @contextmanager
