@@ -25,11 +25,10 @@ from ._base import HubBase
 from ._errors import BadRequest, Conflict, Rejected, Unauthenticated
 from ._ingest import bundle_partner, store_submission, verify_submission
 
-_WITH_CREATOR = (  # built once: building a statement costs about as much CPU as running it
-    select(Exercise, Member)
-    .outerjoin(Member, Member.id == Exercise.created_by)
-    .where(Exercise.id == bindparam("exercise_id"))
-)
+# Built once (building a statement costs about as much CPU as running it); creators join
+# in for `_view`, in the same round trip.
+_WITH_CREATORS = select(Exercise, Member).outerjoin(Member, Member.id == Exercise.created_by)
+_WITH_CREATOR = _WITH_CREATORS.where(Exercise.id == bindparam("exercise_id"))
 
 
 class ExerciseOps(HubBase):
@@ -85,13 +84,8 @@ class ExerciseOps(HubBase):
     def exercises(self, actor: Actor) -> list[Exercise]:
         """The exercises the actor may see."""
         with self.reading() as session:
-            # Creators join in, for `_view`, in the same round trip (held by `found`: the
-            # session's identity map holds loaded objects weakly).
-            found = session.execute(
-                select(Exercise, Member)
-                .outerjoin(Member, Member.id == Exercise.created_by)
-                .order_by(Exercise.created_at)
-            ).all()
+            # `found` holds the creators for `_view`: the identity map holds them weakly.
+            found = session.execute(_WITH_CREATORS.order_by(Exercise.created_at)).all()
             rows = [exercise for exercise, _ in found]
             partners: dict[str, set[str]] = {}
             for exercise_id, institute_id in session.execute(
@@ -109,8 +103,7 @@ class ExerciseOps(HubBase):
     def exercise(self, actor: Actor, exercise_id: str) -> tuple[Exercise, policy.ExerciseView]:
         """One exercise, if the actor may see it."""
         with self.reading() as session:
-            # The creator too, for `_view`, in the same round trip (kept referenced while
-            # `_view` runs: the session's identity map holds loaded objects weakly).
+            # `found` holds the creator for `_view`: the identity map holds it weakly.
             found = session.execute(_WITH_CREATOR, {"exercise_id": exercise_id}).first()
             exercise = self._exercise(session, exercise_id)
             view = self._view(session, exercise)
