@@ -9,6 +9,7 @@ import random
 
 import pytest
 
+from accord._util import OperationError
 from accord.run._ray_lease import LeasePool
 from accord.run._ray_limit import ConnectionLimiter, idle_slots
 
@@ -187,6 +188,45 @@ def test_a_call_cancelled_while_its_worker_waits_leaks_no_slot() -> None:
         assert (second.leased, second.in_use) == (1, 0)
         await second.close()
         await asyncio.sleep(0)
+        assert (await limiter.stats())["m"]["used"] == 0
+
+    asyncio.run(scenario())
+
+
+def test_closing_a_pool_whose_request_waits_at_the_actor_leaves_no_slot_granted() -> None:
+    async def scenario() -> None:
+        limiter = ConnectionLimiter({"m": 2})
+        busy, ended = pool_of(limiter, "busy", 2), pool_of(limiter, "ended", 2)
+        await busy.acquire()
+        await busy.acquire()
+        waiting = asyncio.ensure_future(ended.acquire())
+        await asyncio.sleep(0.01)  # its request waits at the actor for a free slot
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.wait_for(ended.close(), 1)  # does not wait for the busy worker
+        busy.release()
+        busy.release()
+        await busy.close()
+        # Checked at once: nothing is granted to the closed pool, nothing given back late.
+        assert (ended.leased, ended.in_use) == (0, 0)
+        assert (await limiter.stats())["m"]["used"] == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_call_still_waiting_when_its_pool_closes_fails_clearly() -> None:
+    async def scenario() -> None:
+        limiter = ConnectionLimiter({"m": 1})
+        holder, closing = pool_of(limiter, "holder", 1), pool_of(limiter, "closing", 1)
+        await holder.acquire()
+        waiting = asyncio.ensure_future(closing.acquire())
+        await asyncio.sleep(0.01)
+        await closing.close()
+        with pytest.raises(OperationError, match="evaluation ended"):
+            await asyncio.wait_for(waiting, 1)
+        holder.release()
+        await holder.close()
         assert (await limiter.stats())["m"]["used"] == 0
 
     asyncio.run(scenario())

@@ -87,7 +87,11 @@ class LeasePool:
         self._trim()
 
     async def close(self) -> None:
-        """Give every idle slot back (and any slot released or granted from now on).
+        """Give every idle slot back (and any slot released from now on).
+
+        A lease request still out is cancelled: a call cancelled while it waited can leave
+        one, and the limiter would otherwise grant it after the pool stopped counting. Calls
+        still waiting fail with `OperationError`.
 
         Raises:
             Exception: What a message giving slots back failed with (the limiter is gone).
@@ -97,6 +101,14 @@ class LeasePool:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(OperationError("the evaluation ended while a call waited"))
+        if self._request is not None:
+            request = self._request
+            request.cancel()  # a grant that already arrived is still counted, then given back
+            await asyncio.wait([request])  # its done callback (`_granted`) has run after this
         self._trim()
         if self._returns:
             await asyncio.gather(*self._returns)
