@@ -7,8 +7,9 @@ serves it in its own process; the clients are other processes:
 
 - cold `results`: after each of a few changes (each appends to the ledger, which
   invalidates every worker's cache), one request from this process;
-- warm: 8 client processes x 50 requests per kind (results, a scores page by keyset at a
-  random depth and by offset, the exercise list): p50/p95/p99 and throughput.
+- warm: 8 client processes x 150 requests per kind (results, a scores page by keyset at a
+  random depth and by offset, the exercise list): p50/p95/p99, throughput, and CPU per
+  request of the server, of PostgreSQL and of the clients (all share the machine's cores).
 
 Baseline in the same run: building the analysis table from every row (the path before
 run columns) beside building it from the columns, in-process.
@@ -57,7 +58,7 @@ from accord.store import (
     transaction,
 )
 
-CLIENTS, REQUESTS, COLD_ROUNDS, WARMUP_ROUNDS = 8, 50, 5, 10
+CLIENTS, REQUESTS, COLD_ROUNDS, WARMUP_ROUNDS = 8, 150, 5, 10
 
 
 def bundles(work: Path, limit: int | None = None) -> tuple[str, dict[str, Path], dict[str, object]]:
@@ -120,8 +121,12 @@ def fill(db: str, exercise: str, rows: int) -> None:
     engine.dispose()
 
 
-def client_process(job: tuple[str, str, str, str, int, int, int]) -> list[float]:
-    """One client process: `requests` timed requests of one kind on its own connection."""
+def client_process(job: tuple[str, str, str, str, int, int, int]) -> tuple[list[float], float]:
+    """One client process: `requests` timed requests of one kind on its own connection.
+
+    Returns the latencies and the CPU seconds this client spent on them (the clients share
+    the machine's cores with the server).
+    """
     url, token, kind, exercise, max_id, requests, seed = job
     rng = random.Random(seed)
     paths = {
@@ -136,7 +141,7 @@ def client_process(job: tuple[str, str, str, str, int, int, int]) -> list[float]
         ),
         "exercise list": lambda: ("/api/v1/exercises", {}),
     }
-    spent = []
+    spent, cpu = [], time.process_time()
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as client:
         client.timeout = 300
         for _ in range(requests):
@@ -145,7 +150,7 @@ def client_process(job: tuple[str, str, str, str, int, int, int]) -> list[float]
             response = client.get(path, params=params)
             spent.append(time.perf_counter() - start)
             assert response.status_code == 200, response.text[:200]
-    return spent
+    return spent, time.process_time() - cpu
 
 
 KINDS = ("results", "scores, keyset at random depth", "scores, offset <= 10,000", "exercise list")
@@ -164,22 +169,41 @@ def server_cpu(pid: int) -> float:
     return total / tick
 
 
+def database_cpu() -> float:
+    """CPU seconds used so far by this machine's PostgreSQL processes (Linux /proc; else 0)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, fields = entry.read_text().split("(", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            parts = fields.split()
+            total += int(parts[11]) + int(parts[12])
+    return total / tick
+
+
 def measure_warm(
     pool: Any, url: str, token: str, exercise: str, max_id: int, pid: int
-) -> dict[str, tuple[list[float], float, float]]:
-    """Per kind: the latencies of CLIENTS client processes x REQUESTS, the wall time and the
-    server's CPU seconds (every worker's) over them."""
+) -> dict[str, tuple[list[float], float, dict[str, float]]]:
+    """Per kind: the latencies of CLIENTS client processes x REQUESTS, the wall time, and
+    the CPU seconds over them of the server (every worker), PostgreSQL and the clients."""
     out = {}
     for kind in KINDS:
         jobs = [(url, token, kind, exercise, max_id, REQUESTS, i) for i in range(CLIENTS)]
         for _ in range(WARMUP_ROUNDS):  # until every worker has its cache (none is slow)
             parts = pool.map(client_process, [(*job[:5], 3, job[6]) for job in jobs])
-            if max(t for part in parts for t in part) < 1.0:
+            if max(t for times, _ in parts for t in times) < 1.0:
                 break
-        start, cpu = time.perf_counter(), server_cpu(pid)
+        start, server, database = time.perf_counter(), server_cpu(pid), database_cpu()
         parts = pool.map(client_process, jobs)
         spent = time.perf_counter() - start
-        out[kind] = ([t for part in parts for t in part], spent, server_cpu(pid) - cpu)
+        cpu = {
+            "server": server_cpu(pid) - server,
+            "database": database_cpu() - database,
+            "clients": sum(c for _, c in parts),
+        }
+        out[kind] = ([t for times, _ in parts for t in times], spent, cpu)
     return out
 
 
@@ -347,14 +371,16 @@ def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers
     )
     print(
         f"{'warm query':>32} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>7} "
-        f"{'server CPU ms/req':>18}"
+        f"{'CPU ms/req: server':>19} {'PostgreSQL':>10} {'clients':>8}"
     )
     for kind, (values, wall, cpu) in warm.items():
         ms = np.array(values) * 1000
         p50, p95, p99 = (np.percentile(ms, q) for q in (50, 95, 99))
+        server, database, clients = (1000 * cpu[k] / len(ms) for k in cpu)
+        shown = f"{database:>10.2f}" if label != "SQLite" else f"{'-':>10}"
         print(
             f"{kind:>32} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {len(ms) / wall:>7.0f} "
-            f"{1000 * cpu / len(ms):>18.2f}"
+            f"{server:>19.2f} {shown} {clients:>8.2f}"
         )
 
 

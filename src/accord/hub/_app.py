@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -64,6 +65,13 @@ def create_app(hub: Hub) -> FastAPI:
         status = http_status(ex)
         return JSONResponse({"error": {"status": status, "message": str(ex)}}, status)
 
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, ex: DBAPIError) -> JSONResponse:
+        if not ex.connection_invalidated:
+            raise ex  # a bug, not the database going away: a 500 with its traceback logged
+        message = "the connection to the hub's database was lost; nothing was stored, retry"
+        return JSONResponse({"error": {"status": 503, "message": message}}, 503)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, ex: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -78,7 +86,13 @@ def create_app(hub: Hub) -> FastAPI:
         # A read-only answer: one thread-pool hop (FastAPI validates an async route's result
         # without another) and one read session for the caller, the exercise and the rows.
         def in_one_session() -> _T:
-            with hub.reading():
+            try:
+                with hub.reading():
+                    return answer()
+            except DBAPIError as ex:
+                if not ex.connection_invalidated:
+                    raise
+            with hub.reading():  # a pooled connection had died: a read is safe to repeat
                 return answer()
 
         return await run_in_threadpool(in_one_session)

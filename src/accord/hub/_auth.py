@@ -2,10 +2,12 @@
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..store import ApiToken, Member, Secondment
@@ -60,13 +62,39 @@ class Actor:
 
 ANONYMOUS = Actor()
 
-# Built once: on every request, building a statement costs about as much CPU as running it.
-_TOKEN_AND_MEMBER = (  # the member too, in the same round trip (for `token_actor`)
-    select(ApiToken, Member)
-    .outerjoin(Member, Member.id == ApiToken.member_id)
-    .where(ApiToken.token_hash == bindparam("token_hash"))
-)
-_SECONDMENTS = select(Secondment).where(Secondment.member_id == bindparam("member_id"))
+
+def _caller_by(key: Any) -> Select[Any]:
+    # A token, its member and the member's secondments (a row each, or one row without),
+    # in one round trip and as plain rows: every authenticated request runs it first.
+    token, member, secondment = ApiToken.__table__, Member.__table__, Secondment.__table__
+    return (
+        select(
+            token.c.prefix,
+            token.c.scopes,
+            token.c.expires_at,
+            token.c.revoked_at,
+            member.c.id.label("member_id"),
+            member.c.institute_id,
+            member.c.role,
+            secondment.c.host_institute_id.label("host"),
+            secondment.c.exercise_id.label("seconded_to"),
+            secondment.c.role.label("seconded_as"),
+            secondment.c.starts_at.label("seconded_from"),
+            secondment.c.ends_at.label("seconded_until"),
+            secondment.c.revoked_at.label("secondment_revoked_at"),
+        )
+        .select_from(
+            token.outerjoin(member, member.c.id == token.c.member_id).outerjoin(
+                secondment, secondment.c.member_id == member.c.id
+            )
+        )
+        .where(key == bindparam("key"))
+    )
+
+
+# Built once: building a statement costs about as much CPU as running it.
+_BY_HASH = _caller_by(ApiToken.__table__.c.token_hash)
+_BY_ID = _caller_by(ApiToken.__table__.c.id)
 
 
 def resolve_actor(session: Session, authorization: str | None, now: datetime) -> Actor:
@@ -85,36 +113,49 @@ def resolve_actor(session: Session, authorization: str | None, now: datetime) ->
     token = token.strip()
     if len(token) > 200 or not token.isascii():
         raise Unauthenticated("malformed token; create one with `accord hub token <member id>`")
-    found = session.execute(_TOKEN_AND_MEMBER, {"token_hash": token_hash(token)}).first()
-    row = found[0] if found else None
-    if row is None:
+    rows = _caller_rows(session, _BY_HASH, token_hash(token))
+    if not rows:
         raise Unauthenticated("unknown token; create one with `accord hub token <member id>`")
-    return token_actor(session, row, now)
+    return _actor(rows, now)
 
 
-def token_actor(session: Session, row: ApiToken, now: datetime) -> Actor:
-    """The actor a stored token stands for (also behind a web-interface session).
+def token_actor(session: Session, token_id: str, now: datetime) -> Actor:
+    """The actor a stored token stands for (behind a web-interface session).
 
     Raises:
-        Unauthenticated: For an expired or revoked token, or one of a removed member.
+        Unauthenticated: For an unknown, expired or revoked token, or one of a removed member.
     """
-    if row.revoked_at is not None and row.revoked_at <= now:
-        raise Unauthenticated(f"token {row.prefix}... was revoked")
-    if row.expires_at is not None and row.expires_at <= now:
-        raise Unauthenticated(f"token {row.prefix}... expired at {row.expires_at.isoformat()}")
-    member = session.get(Member, row.member_id)
-    if member is None:
-        raise Unauthenticated(f"token {row.prefix}... belongs to no member")
+    rows = _caller_rows(session, _BY_ID, token_id)
+    if not rows:
+        raise Unauthenticated("the session's token no longer exists; sign in again")
+    return _actor(rows, now)
+
+
+def _caller_rows(session: Session, statement: Select[Any], key: str) -> Sequence[Row[Any]]:
+    # Core rows on the session's connection: ORM execution cost more than the statement.
+    return session.connection().execute(statement, {"key": key}).all()
+
+
+def _actor(rows: Sequence[Row[Any]], now: datetime) -> Actor:
+    token = rows[0]
+    if token.revoked_at is not None and token.revoked_at <= now:
+        raise Unauthenticated(f"token {token.prefix}... was revoked")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise Unauthenticated(f"token {token.prefix}... expired at {token.expires_at.isoformat()}")
+    if token.member_id is None:
+        raise Unauthenticated(f"token {token.prefix}... belongs to no member")
     secondments = tuple(
-        ActiveSecondment(s.host_institute_id, s.exercise_id, s.role)
-        for s in session.scalars(_SECONDMENTS, {"member_id": member.id})
-        if s.starts_at <= now < s.ends_at and (s.revoked_at is None or now < s.revoked_at)
+        ActiveSecondment(r.host, r.seconded_to, r.seconded_as)
+        for r in rows
+        if r.host is not None
+        and r.seconded_from <= now < r.seconded_until
+        and (r.secondment_revoked_at is None or now < r.secondment_revoked_at)
     )
     return Actor(
-        member.id,
-        member.institute_id,
-        member.role,
-        frozenset(row.scopes),
+        token.member_id,
+        token.institute_id,
+        token.role,
+        frozenset(token.scopes),
         secondments,
-        row.expires_at,
+        token.expires_at,
     )

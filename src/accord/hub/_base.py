@@ -155,12 +155,18 @@ class HubBase:
         return _get(session, Exercise, exercise_id, "exercise")
 
     def _view(
-        self, session: Session, exercise: Exercise, partners: frozenset[str] | None = None
+        self,
+        session: Session,
+        exercise: Exercise,
+        partners: frozenset[str] | None = None,
+        owner: str | None = None,
     ) -> policy.ExerciseView:
+        # `partners` and the creator's institute (`owner`) are read here unless given.
         if partners is None:
             partners = frozenset(session.scalars(_PARTNERS, {"exercise_id": exercise.id}))
-        creator = session.get(Member, exercise.created_by)
-        owner = creator.institute_id if creator else ""
+        if owner is None:
+            creator = session.get(Member, exercise.created_by)
+            owner = creator.institute_id if creator else ""
         view = policy.ExerciseView(exercise.id, owner, partners, exercise.state == "published")
         return with_review(session, exercise, view, self.clock())
 

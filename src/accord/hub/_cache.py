@@ -27,7 +27,7 @@ _HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc(
 
 def ledger_head(session: Session) -> tuple[int, str]:
     """The newest ledger entry's (seq, hash), read in one statement; (0, genesis) if empty."""
-    row = session.execute(_HEAD).first()
+    row = session.connection().execute(_HEAD).first()  # Core: no ORM execution cost
     return (int(row[0]), str(row[1])) if row else (0, GENESIS)
 
 

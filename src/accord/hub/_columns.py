@@ -198,9 +198,15 @@ def _merge(parts: list[tuple[tuple[str, str, str], RunColumns]]) -> ScoreTable:
             for key, c in parts
         ]
     for name in _LABELLED:
-        levels[name] = _union(c.labels[name] for _, c in parts)
-        index = {label: i for i, label in enumerate(levels[name])}
-        coded[name] = [_recode(c.arrays[name], c.labels[name], index) for _, c in parts]
+        levels[name] = merged = _union(c.labels[name] for _, c in parts)
+        index: dict[str, int] = {}
+        coded[name] = []
+        for _, c in parts:
+            if c.labels[name] == merged:  # the usual case: codes already index the union
+                coded[name].append(c.arrays[name].astype(np.int64, copy=False))
+                continue
+            index = index or {label: i for i, label in enumerate(merged)}
+            coded[name].append(_recode(c.arrays[name], c.labels[name], index))
     group_codes = _merge_groups(parts, levels)
     values = np.concatenate([c.arrays["value"] for _, c in parts])
     if values.size and not np.all(np.isfinite(values)):

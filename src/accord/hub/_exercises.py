@@ -22,13 +22,20 @@ from . import _policy as policy
 from ._agreement import check_transition, read_agreement
 from ._auth import Actor
 from ._base import HubBase
-from ._errors import BadRequest, Conflict, Rejected, Unauthenticated
+from ._errors import BadRequest, Conflict, NotFound, Rejected, Unauthenticated
 from ._ingest import bundle_partner, store_submission, verify_submission
 
-# Built once (building a statement costs about as much CPU as running it); creators join
-# in for `_view`, in the same round trip.
-_WITH_CREATORS = select(Exercise, Member).outerjoin(Member, Member.id == Exercise.created_by)
-_WITH_CREATOR = _WITH_CREATORS.where(Exercise.id == bindparam("exercise_id"))
+# Built once (building a statement costs about as much CPU as running it). The creator's
+# institute (the exercise's owner, for `_view`) joins in, and for one exercise its partners
+# too (a row per partner): one round trip.
+_OWNER = Member.institute_id.label("owner")
+_WITH_OWNERS = select(Exercise, _OWNER).outerjoin(Member, Member.id == Exercise.created_by)
+_WITH_OWNER_AND_PARTNERS = (
+    select(Exercise, _OWNER, ExercisePartner.institute_id.label("partner"))
+    .outerjoin(Member, Member.id == Exercise.created_by)
+    .outerjoin(ExercisePartner, ExercisePartner.exercise_id == Exercise.id)
+    .where(Exercise.id == bindparam("exercise_id"))
+)
 
 
 class ExerciseOps(HubBase):
@@ -84,30 +91,30 @@ class ExerciseOps(HubBase):
     def exercises(self, actor: Actor) -> list[Exercise]:
         """The exercises the actor may see."""
         with self.reading() as session:
-            # `found` holds the creators for `_view`: the identity map holds them weakly.
-            found = session.execute(_WITH_CREATORS.order_by(Exercise.created_at)).all()
-            rows = [exercise for exercise, _ in found]
+            found = session.execute(_WITH_OWNERS.order_by(Exercise.created_at)).all()
             partners: dict[str, set[str]] = {}
-            for exercise_id, institute_id in session.execute(
+            for exercise_id, institute_id in session.connection().execute(
                 select(ExercisePartner.exercise_id, ExercisePartner.institute_id)
             ):
                 partners.setdefault(exercise_id, set()).add(institute_id)
             return [
-                e
-                for e in rows
+                exercise
+                for exercise, owner in found
                 if policy.see_exercise(
-                    actor, self._view(session, e, frozenset(partners.get(e.id, ())))
+                    actor,
+                    self._view(session, exercise, frozenset(partners.get(exercise.id, ())), owner),
                 ).allowed
             ]
 
     def exercise(self, actor: Actor, exercise_id: str) -> tuple[Exercise, policy.ExerciseView]:
         """One exercise, if the actor may see it."""
         with self.reading() as session:
-            # `found` holds the creator for `_view`: the identity map holds it weakly.
-            found = session.execute(_WITH_CREATOR, {"exercise_id": exercise_id}).first()
-            exercise = self._exercise(session, exercise_id)
-            view = self._view(session, exercise)
-            del found
+            rows = session.execute(_WITH_OWNER_AND_PARTNERS, {"exercise_id": exercise_id}).all()
+            if not rows:
+                raise NotFound(f"no exercise '{exercise_id}'")
+            exercise, owner = rows[0][0], rows[0].owner
+            partners = frozenset(row.partner for row in rows if row.partner is not None)
+            view = self._view(session, exercise, partners, owner)
         self.hide(actor, view)
         return exercise, view
 

@@ -153,7 +153,8 @@ class QueryOps(ExerciseOps):
                 )
             if scope.models is not None:
                 runs_query = runs_query.where(Run.model_id.in_(sorted(scope.models)))
-            found = session.execute(runs_query, {"exercise_id": exercise_id})
+            # Core rows on the session's connection (ORM execution costs more than these).
+            found = session.connection().execute(runs_query, {"exercise_id": exercise_id})
             runs = {row.id: row for row in found}
             items = _score_rows(session, sorted(runs), limit, offset, after) if runs else []
         for item in items:
@@ -299,8 +300,8 @@ def _score_rows(
     walk = len(run_ids) > 1 and session.get_bind().dialect.name == "sqlite"
     query = _PAGES[walk, after is not None]
     values = {"run_ids": run_ids, "after": after, "limit": limit, "offset": offset}
-    # Plain rows, not ORM entities: a page is read-only and entity loading dominated it.
-    return [dict(row._mapping) for row in session.execute(query, values)]
+    # Plain rows on the connection, not ORM entities or ORM execution: a page is read-only.
+    return [dict(row._mapping) for row in session.connection().execute(query, values)]
 
 
 def _page_query(walk_primary_key: bool, after: bool) -> Select[Any]:

@@ -129,11 +129,10 @@ class SessionOps(HubBase):
             row = session.get(UiSession, key)
             if row is None or row.ended_at is not None:
                 return None
-            token = session.get(ApiToken, row.token_id)
             live = now < row.expires_at and now < row.last_seen_at + rules.idle
-            if live and token is not None:
+            if live:
                 try:
-                    found = ActiveSession(token_actor(session, token, now), row.csrf)
+                    found = ActiveSession(token_actor(session, row.token_id, now), row.csrf)
                 except Unauthenticated:
                     found = None
             stale = now - row.last_seen_at >= rules.touch_every

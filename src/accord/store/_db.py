@@ -1,5 +1,6 @@
 """Engines, sessions and migrations for SQLite (embedded) and PostgreSQL (shared)."""
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -9,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._util import InputError, OperationError
@@ -41,13 +42,40 @@ def make_engine(url_or_path: str) -> Engine:
             engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_pragmas(engine)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            engine = create_engine(url, pool_size=10, max_overflow=10)
+            _ping_when_idle(engine)
     except (ArgumentError, ImportError) as ex:
         raise InputError(
             f"database URL '{url_or_path}' is not usable: {ex}. Give a SQLite file path or "
             "postgresql://user@host:5432/dbname"
         ) from None
     return engine
+
+
+IDLE_PING_SECONDS = 10.0
+"""A pooled server connection idle longer than this is pinged before it is handed out."""
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    # Like `pool_pre_ping`, which pings on every check-out (a round trip per request), but
+    # only for connections that sat idle: one just returned by another request is alive. A
+    # dead one is replaced; a request still fails if the server dies while it is running.
+    @event.listens_for(engine, "checkin")
+    def checkin(_: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checkout(dbapi_connection: Any, record: Any, _: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since <= IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # no transaction left open by the ping
+        except Exception as ex:
+            raise DisconnectionError(f"pooled connection is gone: {ex}") from ex
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
