@@ -25,6 +25,7 @@ from ..store import (
 )
 from . import _policy as policy
 from ._auth import Actor, resolve_actor
+from ._bookmarks import PageBookmarks
 from ._challenge import hub_secret
 from ._checkpoint import LedgerSigner
 from ._errors import BadRequest, Forbidden, NotFound
@@ -63,6 +64,7 @@ class HubBase:
         # exercise's state and the reader's policy view
         self.analysis_cache: dict[tuple[str, int, str], dict[str, Any]] = {}
         self.results_cache: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.page_bookmarks = PageBookmarks()
         self._request_reads: ContextVar[Session | None] = ContextVar(
             f"accord_hub_reads_{id(self)}", default=None
         )

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..analysis import analyze
@@ -23,6 +23,7 @@ from ..store import (
 from . import _policy as policy
 from ._auth import Actor
 from ._base import as_dict
+from ._bookmarks import PageBookmarks, page_query
 from ._cache import ledger_head, remember
 from ._columns import score_table
 from ._errors import BadRequest
@@ -156,7 +157,11 @@ class QueryOps(ExerciseOps):
             # Core rows on the session's connection (ORM execution costs more than these).
             found = session.connection().execute(runs_query, {"exercise_id": exercise_id})
             runs = {row.id: row for row in found}
-            items = _score_rows(session, sorted(runs), limit, offset, after) if runs else []
+            items = (
+                _score_rows(session, self.page_bookmarks, sorted(runs), limit, offset, after)
+                if runs
+                else []
+            )
         for item in items:
             run = runs[item["run_id"]]
             item.update(institute_id=run.institute_id, task_id=run.task_id, model_id=run.model_id)
@@ -290,34 +295,32 @@ class QueryOps(ExerciseOps):
 
 
 def _score_rows(
-    session: Session, run_ids: list[str], limit: int, offset: int, after: int | None
+    session: Session,
+    bookmarks: PageBookmarks,
+    run_ids: list[str],
+    limit: int,
+    offset: int,
+    after: int | None,
 ) -> list[dict[str, Any]]:
     """A page of the score rows of `run_ids`, in id order, as plain dicts.
 
     The exercise's runs are few and read first, so the page needs no join: each row is
-    filtered by its run id while the primary key is walked in order.
+    filtered by its run id while the primary key is walked in order. A deep offset starts
+    from a bookmark (`PageBookmarks`).
     """
     walk = len(run_ids) > 1 and session.get_bind().dialect.name == "sqlite"
+    if after is None:
+        after, offset = bookmarks.seek(session, run_ids, walk, offset)
     query = _PAGES[walk, after is not None]
     values = {"run_ids": run_ids, "after": after, "limit": limit, "offset": offset}
     # Plain rows on the connection, not ORM entities or ORM execution: a page is read-only.
     return [dict(row._mapping) for row in session.connection().execute(query, values)]
 
 
-def _page_query(walk_primary_key: bool, after: bool) -> Select[Any]:
-    run_column: Any = SampleScore.run_id
-    if walk_primary_key:
-        # `+` keeps SQLite off the (run, id) index, so it walks the primary key in order
-        # instead of gathering and sorting every row of the exercise.
-        run_column = literal_column("+sample_scores.run_id")
-    query = select(*_SCORE_COLUMNS).where(run_column.in_(bindparam("run_ids", expanding=True)))
-    if after:
-        query = query.where(SampleScore.id > bindparam("after"))
-    return query.order_by(SampleScore.id).limit(bindparam("limit")).offset(bindparam("offset"))
-
-
 _PAGES = {
-    (walk, after): _page_query(walk, after) for walk in (False, True) for after in (False, True)
+    (walk, after): page_query(walk, after, *_SCORE_COLUMNS)
+    for walk in (False, True)
+    for after in (False, True)
 }
 """A scores page by (walk the primary key on SQLite, keyset after an id)."""
 
