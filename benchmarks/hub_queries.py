@@ -376,7 +376,9 @@ def run_backend(label: str, db: str, data: Path, setup: tuple[Any, ...], workers
     for kind, (values, wall, cpu) in warm.items():
         ms = np.array(values) * 1000
         p50, p95, p99 = (np.percentile(ms, q) for q in (50, 95, 99))
-        server, database, clients = (1000 * cpu[k] / len(ms) for k in cpu)
+        server, database, clients = (
+            1000 * cpu[k] / len(ms) for k in ("server", "database", "clients")
+        )
         shown = f"{database:>10.2f}" if label != "SQLite" else f"{'-':>10}"
         print(
             f"{kind:>32} {len(ms):>5} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {len(ms) / wall:>7.0f} "

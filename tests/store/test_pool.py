@@ -1,7 +1,5 @@
 """PostgreSQL connections that died while pooled are replaced, pinged only after idling."""
 
-from pathlib import Path
-
 import psycopg
 import pytest
 from sqlalchemy import text
@@ -36,7 +34,7 @@ def test_a_pooled_connection_killed_while_idle_is_replaced(
 
 
 @pytest.mark.parametrize("database", BACKENDS[1:], indirect=True)
-def test_a_connection_just_returned_is_not_pinged(database: str, tmp_path: Path) -> None:
+def test_a_connection_just_returned_is_not_pinged(database: str) -> None:
     # The other side of the trade: no ping within IDLE_PING_SECONDS, so a connection killed
     # in that window fails its next request once (and the pool is then renewed).
     engine = make_engine(database)

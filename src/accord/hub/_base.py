@@ -75,7 +75,7 @@ class HubBase:
 
         A read-only request opens one around all its work, so resolving the caller, loading
         the exercise and answering share one connection and transaction: on PostgreSQL that
-        saves a pool check-out, a ping, BEGIN and COMMIT per part. Requests that write must
+        saves a pool check-out, BEGIN and COMMIT per part. Requests that write must
         not open one (a SQLite reader keeps the snapshot it started with).
         """
         current = self._request_reads.get()

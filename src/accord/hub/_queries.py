@@ -54,6 +54,11 @@ _CURRENT_RUNS = select(Run.id, Run.institute_id, Run.task_id, Run.model_id).wher
 """An exercise's current runs, for a scores page (built once, like the pages below: building
 a statement costs about as much CPU as running it)."""
 
+_RUN_BY_ID = select(*_CURRENT_RUNS.selected_columns).where(
+    Run.exercise_id == bindparam("exercise_id"), Run.id == bindparam("run_id")
+)
+"""One run of an exercise, asked for by id: served even when superseded."""
+
 
 class QueryOps(ExerciseOps):
     """Results, ledger and audit queries."""
@@ -147,15 +152,13 @@ class QueryOps(ExerciseOps):
             self.check(actor, policy.see_samples(actor, view), "scores.read", exercise_id)
         _page(limit, offset)
         with self.reading() as session:
-            runs_query = _CURRENT_RUNS
-            if run_id is not None:  # a run asked for by id is served even when superseded
-                runs_query = select(*_CURRENT_RUNS.selected_columns).where(
-                    Run.exercise_id == bindparam("exercise_id"), Run.id == run_id
-                )
+            runs_query = _CURRENT_RUNS if run_id is None else _RUN_BY_ID
             if scope.models is not None:
                 runs_query = runs_query.where(Run.model_id.in_(sorted(scope.models)))
             # Core rows on the session's connection (ORM execution costs more than these).
-            found = session.connection().execute(runs_query, {"exercise_id": exercise_id})
+            found = session.connection().execute(
+                runs_query, {"exercise_id": exercise_id, "run_id": run_id}
+            )
             runs = {row.id: row for row in found}
             items = (
                 _score_rows(session, self.page_bookmarks, sorted(runs), limit, offset, after)
